@@ -1,0 +1,36 @@
+// Argument parsing and geometry shared by the CPU and CUDA front ends of the spectral ops.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/util/string_view.h>
+
+#include <vector>
+
+#include "core/checks.h"
+#include "spectral/framing.h"
+#include "spectral/spectral_math.h"
+
+namespace sonix {
+
+PadMode parse_pad_mode(c10::string_view mode);
+
+// Validates the framing arguments against a (batch, length) input and returns the geometry.
+FrameGeometry analysis_geometry(const at::Tensor& input, const at::Tensor& window, int64_t n_fft, int64_t hop,
+                                bool center, c10::string_view pad_mode);
+
+// Geometry of an inverse transform with n_frames frames (istft and the adjoint of istft).
+FrameGeometry synthesis_geometry(int64_t n_frames, int64_t n_fft, int64_t hop, bool center);
+
+// Output length of istft: `length` when given (>= 0), else the centred / uncentred default.
+int64_t istft_length(const FrameGeometry& g, int64_t length);
+
+int64_t n_freq_of(int64_t n_fft, bool onesided);
+
+LogParams make_log_params(bool enabled, double scale, double offset, double amin, double bias);
+
+// Checks the optional mel filterbank (n_freq, n_mels) against the spectrum and the input.
+void check_mel_fb(const c10::optional<at::Tensor>& fb, const at::Tensor& input, int64_t n_fft);
+
+void check_power(double power);
+
+}  // namespace sonix
