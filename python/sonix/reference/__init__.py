@@ -1,0 +1,6 @@
+"""Plain-torch oracles: slow, obvious implementations (float64-capable) that document the math the
+fused kernels compute and that the tests compare against."""
+
+from .spectral import log_compress, mel_spectrogram, spectrogram
+
+__all__ = ["log_compress", "mel_spectrogram", "spectrogram"]
