@@ -7,10 +7,10 @@ TORCH_LIBRARY(sonix, m) {
   // ---- spectral -------------------------------------------------------------------------------
   // Complex (batch, n_freq, n_frames) STFT of a real (batch, time) signal; `window` has n_fft samples.
   m.def("stft(Tensor input, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, bool onesided) -> Tensor");
-  m.def("stft_backward(Tensor grad, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, bool onesided, int length) -> Tensor");
+  m.def("stft_backward(Tensor grad, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, bool onesided, SymInt length) -> Tensor");
   // Real (batch, length) signal from a complex (batch, n_freq, n_frames) STFT; length < 0: the default.
-  m.def("istft(Tensor input, Tensor window, int n_fft, int hop_length, bool center, bool onesided, int length) -> Tensor");
-  m.def("istft_backward(Tensor grad, Tensor window, int n_fft, int hop_length, bool center, bool onesided, int n_frames) -> Tensor");
+  m.def("istft(Tensor input, Tensor window, int n_fft, int hop_length, bool center, bool onesided, SymInt length) -> Tensor");
+  m.def("istft_backward(Tensor grad, Tensor window, int n_fft, int hop_length, bool center, bool onesided, SymInt n_frames) -> Tensor");
   // Fused |STFT|^power -> (mel_fb projection when given) -> (scale * ln(max(v + offset, amin)) + bias
   // when log) of a real (batch, time) signal: (batch, n_mels or n_freq, n_frames), input dtype.
   m.def("mel_spectrogram(Tensor input, Tensor window, Tensor? mel_fb, int n_fft, int hop_length, bool center, str pad_mode, float power, bool log, float log_scale, float log_offset, float log_amin, float log_bias) -> Tensor");
