@@ -12,22 +12,6 @@ namespace {
 
 using namespace sonix::cpu;
 
-at::ScalarType real_of_complex(const at::Tensor& t, const char* name) {
-  SONIX_CHECK(t.is_complex(), name, " must be a complex tensor (complex64 or complex128), got ", t.scalar_type());
-  return t.scalar_type() == at::kComplexDouble ? at::kDouble : at::kFloat;
-}
-
-// Checks an istft input (batch, n_freq, n_frames) and returns its n_frames.
-int64_t check_spec(const at::Tensor& spec, const at::Tensor& window, int64_t n_fft, bool onesided, const char* name) {
-  check_dim(spec, 3, name);
-  SONIX_CHECK(spec.size(0) >= 1 && spec.size(2) >= 1, name, " must be non-empty, got shape ", spec.sizes());
-  SONIX_CHECK(spec.size(1) == n_freq_of(n_fft, onesided), name, " must have ", n_freq_of(n_fft, onesided),
-              " frequency bins for n_fft=", n_fft, onesided ? " (onesided)" : " (two-sided)", ", got shape ",
-              spec.sizes());
-  check_window(window, spec, n_fft);
-  return spec.size(2);
-}
-
 template <typename acc_t>
 void check_nola(const std::vector<acc_t>& env, int64_t begin, int64_t end) {
   for (int64_t p = begin; p < end; ++p) {
@@ -35,6 +19,38 @@ void check_nola(const std::vector<acc_t>& env, int64_t begin, int64_t end) {
                 "window overlap-add is zero at sample ", p - begin,
                 ": the window and hop_length do not satisfy the NOLA condition, the signal cannot be inverted");
   }
+}
+
+// Inverse-transforms frames [f0, f0 + nf) of one row of a (rows, n_freq, n_frames) spectrum (strides
+// st), unnormalised and with every bin times weight(k), windows them and overlap-adds them into `row`
+// (padded coordinates). Shared by istft and by the adjoint of stft.
+template <typename acc_t, typename Weight>
+void overlap_add_spectrum(const c10::complex<acc_t>* spec, const int64_t* st, int64_t b, int64_t n_freq, bool onesided,
+                          const Weight& weight, const acc_t* w, const FrameGeometry& g, int64_t f0, int64_t nf,
+                          at::Tensor& spec_buf, at::Tensor& frames_buf, at::Tensor& cframes_buf, acc_t* row) {
+  using cplx = c10::complex<acc_t>;
+  cplx* sp = spec_buf.mutable_data_ptr<cplx>();
+  for (int64_t j = 0; j < nf; ++j)
+    for (int64_t k = 0; k < n_freq; ++k) sp[j * n_freq + k] = spec[b * st[0] + k * st[1] + (f0 + j) * st[2]] * weight(k);
+  at::Tensor frames = frames_buf.narrow(0, 0, nf);
+  if (onesided) {
+    irfft_block(spec_buf.narrow(0, 0, nf), g.n_fft, frames);
+  } else {
+    at::Tensor cf = cframes_buf.narrow(0, 0, nf);
+    ifft_block(spec_buf.narrow(0, 0, nf), cf);
+    frames.copy_(at::real(cf));
+  }
+  overlap_add_block(frames.const_data_ptr<acc_t>(), w, g, f0, nf, row);
+}
+
+struct SynthesisScratch {
+  at::Tensor spec, frames, cframes;
+};
+
+inline SynthesisScratch synthesis_scratch(const BlockPlan& plan, int64_t n_freq, int64_t n_fft, bool onesided,
+                                          const at::TensorOptions& complex_opts, const at::TensorOptions& real_opts) {
+  return SynthesisScratch{at::empty({plan.size, n_freq}, complex_opts), at::empty({plan.size, n_fft}, real_opts),
+                          onesided ? at::Tensor() : at::empty({plan.size, n_fft}, complex_opts)};
 }
 
 }  // namespace
@@ -70,14 +86,7 @@ at::Tensor stft_cpu(const at::Tensor& input, const at::Tensor& window, int64_t n
 at::Tensor stft_backward_cpu(const at::Tensor& grad, const at::Tensor& window, int64_t n_fft, int64_t hop,
                              bool center, c10::string_view pad_mode, bool onesided, int64_t length) {
   const auto ct = real_of_complex(grad, "grad");
-  SONIX_CHECK(length >= 1, "length must be >= 1, got ", length);
-  FrameGeometry g;
-  g.length = length;
-  g.n_fft = n_fft;
-  g.hop = hop;
-  g.pad = center ? n_fft / 2 : 0;
-  g.mode = parse_pad_mode(pad_mode);
-  g.n_frames = 1 + (length + 2 * g.pad - n_fft) / hop;
+  const FrameGeometry g = adjoint_geometry(length, n_fft, hop, center, pad_mode);
   check_spec(grad, window, n_fft, onesided, "grad");
   SONIX_CHECK(grad.size(2) == g.n_frames, "grad has ", grad.size(2), " frames, expected ", g.n_frames);
   const int64_t rows = grad.size(0), n_freq = grad.size(1), padded_len = length + 2 * g.pad;
@@ -90,34 +99,15 @@ at::Tensor stft_backward_cpu(const at::Tensor& grad, const at::Tensor& window, i
     using acc_t = scalar_t;
     using cplx = c10::complex<acc_t>;
     const cplx* gptr = G.const_data_ptr<cplx>();
-    const int64_t s0 = G.stride(0), s1 = G.stride(1), s2 = G.stride(2);
+    const int64_t st[3] = {G.stride(0), G.stride(1), G.stride(2)};
     const acc_t* wp = w.const_data_ptr<acc_t>();
     acc_t* gpp = gp.mutable_data_ptr<acc_t>();
-    struct Scratch {
-      at::Tensor spec, frames, cframes;
-    };
+    const auto weight = [&](int64_t k) { return acc_t(onesided ? onesided_adjoint_weight(k, n_fft) : 1.0); };
     parallel_blocks(
-        rows, plan, true,
-        [&] {
-          return Scratch{at::empty({plan.size, n_freq}, G.options()), at::empty({plan.size, n_fft}, w.options()),
-                         onesided ? at::Tensor() : at::empty({plan.size, n_fft}, G.options())};
-        },
-        [&](Scratch& s, int64_t b, int64_t f0, int64_t nf) {
-          cplx* sp = s.spec.mutable_data_ptr<cplx>();
-          for (int64_t j = 0; j < nf; ++j)
-            for (int64_t k = 0; k < n_freq; ++k) {
-              const cplx v = gptr[b * s0 + k * s1 + (f0 + j) * s2];
-              sp[j * n_freq + k] = onesided ? v * acc_t(onesided_adjoint_weight(k, n_fft)) : v;
-            }
-          at::Tensor frames = s.frames.narrow(0, 0, nf);
-          if (onesided) {
-            irfft_block(s.spec.narrow(0, 0, nf), n_fft, frames);
-          } else {
-            at::Tensor cf = s.cframes.narrow(0, 0, nf);
-            ifft_block(s.spec.narrow(0, 0, nf), cf);
-            frames.copy_(at::real(cf));
-          }
-          overlap_add_block(frames.const_data_ptr<acc_t>(), wp, g, f0, nf, gpp + b * padded_len);
+        rows, plan, true, [&] { return synthesis_scratch(plan, n_freq, n_fft, onesided, G.options(), w.options()); },
+        [&](SynthesisScratch& s, int64_t b, int64_t f0, int64_t nf) {
+          overlap_add_spectrum(gptr, st, b, n_freq, onesided, weight, wp, g, f0, nf, s.spec, s.frames, s.cframes,
+                               gpp + b * padded_len);
         });
     fold_rows(gp.const_data_ptr<acc_t>(), rows, padded_len, g, grad_x.mutable_data_ptr<acc_t>());
   });
@@ -143,30 +133,14 @@ at::Tensor istft_cpu(const at::Tensor& spec, const at::Tensor& window, int64_t n
     const std::vector<acc_t> env = window_envelope(wp, g, padded_len);
     check_nola(env, g.pad, std::min(g.pad + out_len, padded_len));
     const cplx* sptr = S.const_data_ptr<cplx>();
-    const int64_t s0 = S.stride(0), s1 = S.stride(1), s2 = S.stride(2);
+    const int64_t st[3] = {S.stride(0), S.stride(1), S.stride(2)};
     acc_t* yp = ypad.mutable_data_ptr<acc_t>();
-    struct Scratch {
-      at::Tensor spec, frames, cframes;
-    };
+    const auto unit = [](int64_t) { return acc_t(1); };
     parallel_blocks(
-        rows, plan, true,
-        [&] {
-          return Scratch{at::empty({plan.size, n_freq}, S.options()), at::empty({plan.size, n_fft}, w.options()),
-                         onesided ? at::Tensor() : at::empty({plan.size, n_fft}, S.options())};
-        },
-        [&](Scratch& s, int64_t b, int64_t f0, int64_t nf) {
-          cplx* sp = s.spec.mutable_data_ptr<cplx>();
-          for (int64_t j = 0; j < nf; ++j)
-            for (int64_t k = 0; k < n_freq; ++k) sp[j * n_freq + k] = sptr[b * s0 + k * s1 + (f0 + j) * s2];
-          at::Tensor frames = s.frames.narrow(0, 0, nf);
-          if (onesided) {
-            irfft_block(s.spec.narrow(0, 0, nf), n_fft, frames);
-          } else {
-            at::Tensor cf = s.cframes.narrow(0, 0, nf);
-            ifft_block(s.spec.narrow(0, 0, nf), cf);
-            frames.copy_(at::real(cf));
-          }
-          overlap_add_block(frames.const_data_ptr<acc_t>(), wp, g, f0, nf, yp + b * padded_len);
+        rows, plan, true, [&] { return synthesis_scratch(plan, n_freq, n_fft, onesided, S.options(), w.options()); },
+        [&](SynthesisScratch& s, int64_t b, int64_t f0, int64_t nf) {
+          overlap_add_spectrum(sptr, st, b, n_freq, onesided, unit, wp, g, f0, nf, s.spec, s.frames, s.cframes,
+                               yp + b * padded_len);
         });
     acc_t* out = y.mutable_data_ptr<acc_t>();
     const acc_t inv_n = acc_t(1) / acc_t(n_fft);  // the unnormalised inverse FFT above
