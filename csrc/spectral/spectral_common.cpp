@@ -39,6 +39,23 @@ FrameGeometry analysis_geometry(const at::Tensor& input, const at::Tensor& windo
   return g;
 }
 
+FrameGeometry adjoint_geometry(int64_t length, int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode) {
+  SONIX_CHECK(length >= 1, "length must be >= 1, got ", length);
+  SONIX_CHECK(n_fft >= 1, "n_fft must be >= 1, got ", n_fft);
+  SONIX_CHECK(hop >= 1, "hop_length must be >= 1, got ", hop);
+  FrameGeometry g;
+  g.length = length;
+  g.n_fft = n_fft;
+  g.hop = hop;
+  g.pad = center ? n_fft / 2 : 0;
+  g.mode = parse_pad_mode(pad_mode);
+  const int64_t padded = length + 2 * g.pad;
+  SONIX_CHECK(n_fft <= padded, "n_fft=", n_fft, " is longer than the ", center ? "padded " : "", "signal (", padded,
+              " samples)");
+  g.n_frames = 1 + (padded - n_fft) / hop;
+  return g;
+}
+
 FrameGeometry synthesis_geometry(int64_t n_frames, int64_t n_fft, int64_t hop, bool center) {
   SONIX_CHECK(n_fft >= 1, "n_fft must be >= 1, got ", n_fft);
   SONIX_CHECK(hop >= 1, "hop_length must be >= 1, got ", hop);
@@ -66,6 +83,21 @@ int64_t istft_length(const FrameGeometry& g, int64_t length) {
 }
 
 int64_t n_freq_of(int64_t n_fft, bool onesided) { return onesided ? n_fft / 2 + 1 : n_fft; }
+
+at::ScalarType real_of_complex(const at::Tensor& t, const char* name) {
+  SONIX_CHECK(t.is_complex(), name, " must be a complex tensor (complex64 or complex128), got ", t.scalar_type());
+  return t.scalar_type() == at::kComplexDouble ? at::kDouble : at::kFloat;
+}
+
+int64_t check_spec(const at::Tensor& spec, const at::Tensor& window, int64_t n_fft, bool onesided, const char* name) {
+  check_dim(spec, 3, name);
+  SONIX_CHECK(spec.size(0) >= 1 && spec.size(2) >= 1, name, " must be non-empty, got shape ", spec.sizes());
+  SONIX_CHECK(spec.size(1) == n_freq_of(n_fft, onesided), name, " must have ", n_freq_of(n_fft, onesided),
+              " frequency bins for n_fft=", n_fft, onesided ? " (onesided)" : " (two-sided)", ", got shape ",
+              spec.sizes());
+  check_window(window, spec, n_fft);
+  return spec.size(2);
+}
 
 LogParams make_log_params(bool enabled, double scale, double offset, double amin, double bias) {
   if (enabled) {

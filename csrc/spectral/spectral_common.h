@@ -18,6 +18,9 @@ PadMode parse_pad_mode(c10::string_view mode);
 FrameGeometry analysis_geometry(const at::Tensor& input, const at::Tensor& window, int64_t n_fft, int64_t hop,
                                 bool center, c10::string_view pad_mode);
 
+// Validates the arguments of stft_backward and returns the geometry of the stft it is the adjoint of.
+FrameGeometry adjoint_geometry(int64_t length, int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode);
+
 // Geometry of an inverse transform with n_frames frames (istft and the adjoint of istft).
 FrameGeometry synthesis_geometry(int64_t n_frames, int64_t n_fft, int64_t hop, bool center);
 
@@ -25,6 +28,12 @@ FrameGeometry synthesis_geometry(int64_t n_frames, int64_t n_fft, int64_t hop, b
 int64_t istft_length(const FrameGeometry& g, int64_t length);
 
 int64_t n_freq_of(int64_t n_fft, bool onesided);
+
+// The real type (float or double) of a complex spectrum; fails for a real tensor.
+at::ScalarType real_of_complex(const at::Tensor& t, const char* name);
+
+// Checks a spectrum (batch, n_freq, n_frames) against n_fft and the window and returns its n_frames.
+int64_t check_spec(const at::Tensor& spec, const at::Tensor& window, int64_t n_fft, bool onesided, const char* name);
 
 LogParams make_log_params(bool enabled, double scale, double offset, double amin, double bias);
 
