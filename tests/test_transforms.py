@@ -16,11 +16,15 @@ TA = pytest.importorskip("torchaudio.transforms")
 
 DEVICES = [
     "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")),
+    pytest.param(
+        "cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+    ),
 ]
 
 
-def _signal(shape: tuple[int, ...], sr: float = 16000.0, dtype=torch.float32, seed: int = 0) -> torch.Tensor:
+def _signal(
+    shape: tuple[int, ...], sr: float = 16000.0, dtype=torch.float32, seed: int = 0
+) -> torch.Tensor:
     """Seeded sines (a different fundamental per row, with harmonics) plus white noise: (..., time)."""
     g = torch.Generator().manual_seed(seed)
     t = torch.arange(shape[-1], dtype=torch.float64) / sr
@@ -42,7 +46,14 @@ def _assert_close_rel(actual: torch.Tensor, expected: torch.Tensor, rtol: float 
 
 # ---- signatures, state_dicts ---------------------------------------------------------------------
 
-CLASSES = ["Spectrogram", "InverseSpectrogram", "MelScale", "MelSpectrogram", "MFCC", "AmplitudeToDB"]
+CLASSES = [
+    "Spectrogram",
+    "InverseSpectrogram",
+    "MelScale",
+    "MelSpectrogram",
+    "MFCC",
+    "AmplitudeToDB",
+]
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -59,11 +70,30 @@ CONFIGS = [
     ("Spectrogram", {}),
     ("Spectrogram", {"n_fft": 512, "win_length": 300, "hop_length": 100, "pad": 3, "power": 1.0}),
     ("InverseSpectrogram", {"n_fft": 256}),
-    ("MelScale", {"n_mels": 40, "sample_rate": 22050, "n_stft": 257, "norm": "slaney", "mel_scale": "slaney"}),
+    (
+        "MelScale",
+        {
+            "n_mels": 40,
+            "sample_rate": 22050,
+            "n_stft": 257,
+            "norm": "slaney",
+            "mel_scale": "slaney",
+        },
+    ),
     ("MelSpectrogram", {}),
-    ("MelSpectrogram", {"sample_rate": 22050, "n_fft": 1024, "n_mels": 80, "f_min": 30.0, "f_max": 8000.0}),
+    (
+        "MelSpectrogram",
+        {"sample_rate": 22050, "n_fft": 1024, "n_mels": 80, "f_min": 30.0, "f_max": 8000.0},
+    ),
     ("MFCC", {}),
-    ("MFCC", {"n_mfcc": 13, "log_mels": True, "melkwargs": {"n_fft": 512, "n_mels": 40, "hop_length": 160}}),
+    (
+        "MFCC",
+        {
+            "n_mfcc": 13,
+            "log_mels": True,
+            "melkwargs": {"n_fft": 512, "n_mels": 40, "hop_length": 160},
+        },
+    ),
     ("AmplitudeToDB", {"stype": "magnitude", "top_db": 60.0}),
 ]
 
@@ -78,7 +108,12 @@ def test_state_dict_round_trips_both_ways(name, kwargs):
     ours, theirs = getattr(T, name)(**kwargs), getattr(TA, name)(**kwargs)
     assert _buffers(ours) == _buffers(theirs)
     assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
-    for k, v in theirs.state_dict().items():  # torchaudio builds its filterbank in float32, sonix in float64
+    for (
+        k,
+        v,
+    ) in (
+        theirs.state_dict().items()
+    ):  # torchaudio builds its filterbank in float32, sonix in float64
         torch.testing.assert_close(ours.state_dict()[k], v, rtol=0.0, atol=5e-5)
     # perturbed values travel both ways
     perturbed = {k: v * 1.5 + 0.25 for k, v in theirs.state_dict().items()}
@@ -105,7 +140,11 @@ def test_attributes_match_torchaudio():
         for mod_name, mod in theirs.named_modules():
             ours_mod = ours.get_submodule(mod_name)
             for attr, value in vars(mod).items():
-                if not attr.startswith("_") and not isinstance(value, torch.Tensor) and attr != "training":
+                if (
+                    not attr.startswith("_")
+                    and not isinstance(value, torch.Tensor)
+                    and attr != "training"
+                ):
                     assert getattr(ours_mod, attr) == value, (name, mod_name, attr)
 
 
@@ -131,10 +170,18 @@ def test_spectrogram_matches_torchaudio(kwargs, shape):
 
 @pytest.mark.parametrize("normalized", [False, True, "frame_length"])
 def test_complex_spectrogram_and_inverse_match_torchaudio(normalized):
-    kwargs = {"n_fft": 512, "win_length": 400, "hop_length": 128, "normalized": normalized, "pad": 5}
+    kwargs = {
+        "n_fft": 512,
+        "win_length": 400,
+        "hop_length": 128,
+        "normalized": normalized,
+        "pad": 5,
+    }
     x = _signal((2, 6001), dtype=torch.float64)
     spec = T.Spectrogram(power=None, **kwargs)(x)
-    expected = TA.Spectrogram(power=None, **kwargs).double()(x)  # torchaudio's window norm in float64
+    expected = TA.Spectrogram(power=None, **kwargs).double()(
+        x
+    )  # torchaudio's window norm in float64
     assert spec.dtype == torch.complex128
     torch.testing.assert_close(spec, expected, rtol=1e-9, atol=1e-9)
     for length in (None, 6001):
@@ -147,9 +194,29 @@ def test_complex_spectrogram_and_inverse_match_torchaudio(normalized):
 
 MEL_CONFIGS = [
     {},
-    {"sample_rate": 22050, "n_fft": 1024, "hop_length": 256, "n_mels": 80, "f_min": 30.0, "f_max": 8000.0},
-    {"n_fft": 512, "win_length": 400, "pad": 11, "power": 1.0, "norm": "slaney", "mel_scale": "slaney"},
-    {"n_fft": 400, "n_mels": 64, "center": False, "normalized": True, "window_fn": torch.hamming_window},
+    {
+        "sample_rate": 22050,
+        "n_fft": 1024,
+        "hop_length": 256,
+        "n_mels": 80,
+        "f_min": 30.0,
+        "f_max": 8000.0,
+    },
+    {
+        "n_fft": 512,
+        "win_length": 400,
+        "pad": 11,
+        "power": 1.0,
+        "norm": "slaney",
+        "mel_scale": "slaney",
+    },
+    {
+        "n_fft": 400,
+        "n_mels": 64,
+        "center": False,
+        "normalized": True,
+        "window_fn": torch.hamming_window,
+    },
     {"n_fft": 400, "n_mels": 64, "pad_mode": "constant"},
 ]
 
@@ -161,7 +228,13 @@ def test_mel_spectrogram_matches_torchaudio(kwargs):
 
 
 def test_mel_scale_matches_torchaudio():
-    kwargs = {"n_mels": 40, "sample_rate": 22050, "n_stft": 257, "norm": "slaney", "mel_scale": "slaney"}
+    kwargs = {
+        "n_mels": 40,
+        "sample_rate": 22050,
+        "n_stft": 257,
+        "norm": "slaney",
+        "mel_scale": "slaney",
+    }
     spec = T.Spectrogram(n_fft=512)(_signal((3, 8000)))
     _assert_close_rel(T.MelScale(**kwargs)(spec), TA.MelScale(**kwargs)(spec))
 
@@ -178,9 +251,13 @@ def test_mel_scale_matches_torchaudio():
 def test_mfcc_matches_torchaudio(kwargs, shape):
     x = _signal(shape)
     if x.dim() > 1:
-        x[..., 0, :] *= 1e-3  # channels tens of dB apart: the top_db clamp depends on torchaudio's packing
+        x[..., 0, :] *= (
+            1e-3  # channels tens of dB apart: the top_db clamp depends on torchaudio's packing
+        )
     ours, theirs = T.MFCC(**kwargs)(x), TA.MFCC(**kwargs)(x)
-    torch.testing.assert_close(ours, theirs, rtol=0.0, atol=2e-3 * max(1.0, theirs.abs().max().item() / 100))
+    torch.testing.assert_close(
+        ours, theirs, rtol=0.0, atol=2e-3 * max(1.0, theirs.abs().max().item() / 100)
+    )
 
 
 @pytest.mark.parametrize("stype", ["power", "magnitude"])
@@ -220,7 +297,9 @@ def test_autograd_through_mel_spectrogram_matches_torchaudio():
     kwargs = {"n_fft": 256, "hop_length": 64, "n_mels": 24, "power": 1.0}
     x = _signal((2, 1500), dtype=torch.float64)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
-    w = torch.randn(2, 24, 1500 // 64 + 1, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    w = torch.randn(
+        2, 24, 1500 // 64 + 1, dtype=torch.float64, generator=torch.Generator().manual_seed(3)
+    )
     theirs = TA.MelSpectrogram(**kwargs).double()
     ours = T.MelSpectrogram(**kwargs)
     ours.load_state_dict(theirs.state_dict())
@@ -230,7 +309,9 @@ def test_autograd_through_mel_spectrogram_matches_torchaudio():
 
 
 def test_gradcheck_log_mel_spectrogram():
-    m = T.LogMelSpectrogram(sample_rate=8000, n_fft=32, hop_length=16, n_mels=6, top_db=None).double()
+    m = T.LogMelSpectrogram(
+        sample_rate=8000, n_fft=32, hop_length=16, n_mels=6, top_db=None
+    ).double()
     x = _signal((1, 96), sr=8000, dtype=torch.float64).requires_grad_()
     assert torch.autograd.gradcheck(m, (x,), eps=1e-6, atol=1e-5)
 
@@ -239,7 +320,9 @@ def test_compile_mel_spectrogram_fullgraph():
     torch._dynamo.reset()
     m = T.MelSpectrogram(n_fft=512, hop_length=128, n_mels=40)
     x = _signal((2, 4000))
-    compiled = torch.compile(m, fullgraph=True, backend="aot_eager")  # traces fake kernels and autograd
+    compiled = torch.compile(
+        m, fullgraph=True, backend="aot_eager"
+    )  # traces fake kernels and autograd
     torch.testing.assert_close(compiled(x), m(x))
 
 
@@ -276,7 +359,13 @@ def test_log_mel_librosa_presets_float64(librosa, preset):
     S = librosa.feature.melspectrogram(y=y.numpy(), sr=22050, **mel_kw)
     expected = librosa.power_to_db(S, ref=1.0, amin=1e-10, top_db=80.0)
     m = T.LogMelSpectrogram(preset=preset)
-    assert (m.sample_rate, m.n_fft, m.hop_length, m.n_mels, m.pad_mode) == (22050, 2048, 512, 128, "constant")
+    assert (m.sample_rate, m.n_fft, m.hop_length, m.n_mels, m.pad_mode) == (
+        22050,
+        2048,
+        512,
+        128,
+        "constant",
+    )
     ours = m(y)
     assert ours.dtype == torch.float64
     assert np.abs(ours.numpy() - expected).max() <= 1e-3
@@ -288,9 +377,15 @@ def test_log_mel_librosa_presets_float64(librosa, preset):
 
 def test_log_mel_librosa_preset_overrides(librosa):
     y = _signal((2, 16000), sr=16000, dtype=torch.float64)
-    m = T.LogMelSpectrogram(16000, 512, 160, 64, f_min=50.0, f_max=7000.0, top_db=60.0, preset="librosa")
-    S = librosa.feature.melspectrogram(y=y.numpy(), sr=16000, n_fft=512, hop_length=160, n_mels=64, fmin=50.0, fmax=7000.0)
-    for i in range(2):  # sonix clamps per example; librosa over the whole array: compare one example at a time
+    m = T.LogMelSpectrogram(
+        16000, 512, 160, 64, f_min=50.0, f_max=7000.0, top_db=60.0, preset="librosa"
+    )
+    S = librosa.feature.melspectrogram(
+        y=y.numpy(), sr=16000, n_fft=512, hop_length=160, n_mels=64, fmin=50.0, fmax=7000.0
+    )
+    for i in range(
+        2
+    ):  # sonix clamps per example; librosa over the whole array: compare one example at a time
         expected = librosa.power_to_db(S[i], top_db=60.0)
         assert np.abs(m(y)[i].numpy() - expected).max() <= 1e-3
 
@@ -316,8 +411,22 @@ def test_log_mel_whisper_preset(librosa, n_mels):
     ours = m(audio)
     assert ours.shape == (3, n_mels, (16000 + 123) // 160)
     for i in range(3):
-        torch.testing.assert_close(ours[i], _whisper_log_mel_spectrogram(audio[i], filters), rtol=0.0, atol=1e-5)
+        torch.testing.assert_close(
+            ours[i], _whisper_log_mel_spectrogram(audio[i], filters), rtol=0.0, atol=1e-5
+        )
         torch.testing.assert_close(m(audio[i]), ours[i], rtol=0.0, atol=1e-6)
+
+
+def test_package_imports_neither_torchaudio_nor_librosa():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sonix.transforms, sonix.compat.librosa as L; "
+        "L.feature.mfcc(y=__import__('numpy').ones(4096)); "
+        "bad = {'torchaudio', 'librosa'} & set(sys.modules); assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_log_mel_rejects_unknown_preset():

@@ -124,7 +124,8 @@ def mel_filterbank(
     fmax = sr / 2.0 if fmax is None else float(fmax)
     _check_fb_args(n_mels, fmin, fmax, sr)
     scale = "htk" if htk else "slaney"
-    all_freqs = torch.linspace(0, sr / 2.0, 1 + n_fft // 2, dtype=torch.float64, device=device)
+    # librosa.fft_frequencies (np.fft.rfftfreq): k * sr / n_fft, which stops short of sr / 2 for odd n_fft
+    all_freqs = torch.arange(1 + n_fft // 2, dtype=torch.float64, device=device) * (float(sr) / n_fft)
     m = torch.linspace(
         float(hz_to_mel(torch.tensor(float(fmin)), scale)),
         float(hz_to_mel(torch.tensor(fmax), scale)),

@@ -144,15 +144,16 @@ def istft(
     return y.reshape(lead + y.shape[-1:])
 
 
-def _window_norm_scale(normalized, window: torch.Tensor, win_length: int) -> float | torch.Tensor:
+def _window_norm_scale(normalized, window: torch.Tensor, n_fft: int) -> float | torch.Tensor:
     """torchaudio's ``normalized``: True / "window" divides by the window's L2 norm, "frame_length"
-    by sqrt(win_length). Folded into the window so the fused op needs no extra pass."""
+    by sqrt(n_fft) (``torch.stft(normalized=True)``, whose frame length is n_fft, not win_length).
+    Folded into the window so the fused op needs no extra pass."""
     if normalized is False or normalized is None:
         return 1.0
     if normalized is True or normalized == "window":
         return 1.0 / window.pow(2).sum().sqrt()
     if normalized == "frame_length":
-        return win_length**-0.5
+        return n_fft**-0.5
     raise ValueError(f"sonix: normalized must be a bool, 'window' or 'frame_length', got {normalized!r}")
 
 
@@ -174,7 +175,7 @@ def _fused(
     if not (isinstance(power, (int, float)) and power > 0):
         raise ValueError(f"sonix: power must be a positive number for a magnitude spectrogram, got {power!r}")
     w = prepare_window(window, win_length, n_fft, waveform)
-    scale = _window_norm_scale(normalized, w, win_length)
+    scale = _window_norm_scale(normalized, w, n_fft)
     if not (isinstance(scale, float) and scale == 1.0):
         w = w * scale
     if mel_fb is not None:
@@ -213,7 +214,7 @@ def spectrogram(
     if power is None:
         check_audio(waveform)
         w = prepare_window(window, win_length, n_fft, waveform)
-        w = w * _window_norm_scale(normalized, w, win_length)
+        w = w * _window_norm_scale(normalized, w, n_fft)
         x, lead = _flatten(waveform)
         out = _ops.stft(x, w, n_fft, hop_length, center, pad_mode, onesided)
         return out.reshape(lead + out.shape[1:])

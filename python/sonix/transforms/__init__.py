@@ -1,0 +1,19 @@
+"""nn.Module front ends: drop-in replacements for torchaudio's spectral transforms, and LogMelSpectrogram.
+
+``from sonix.transforms import MelSpectrogram`` replaces ``torchaudio.transforms.MelSpectrogram``:
+same constructor, attributes and state_dict keys, computed by the fused sonix ops.
+"""
+
+from .logmel import PRESETS, LogMelSpectrogram
+from .spectral import MFCC, AmplitudeToDB, InverseSpectrogram, MelScale, MelSpectrogram, Spectrogram
+
+__all__ = [
+    "MFCC",
+    "PRESETS",
+    "AmplitudeToDB",
+    "InverseSpectrogram",
+    "LogMelSpectrogram",
+    "MelScale",
+    "MelSpectrogram",
+    "Spectrogram",
+]
