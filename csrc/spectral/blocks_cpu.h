@@ -80,7 +80,12 @@ void overlap_add_block(const acc_t* frames, const acc_t* w, const FrameGeometry&
   }
 }
 
-// Unnormalised transforms over the last dim of a (frames, n) block, written into preallocated outputs.
+// Unnormalised transforms over the last dim of a (frames, n) block. The returning forms avoid the
+// extra copy ATen's out= variants make when the result is only read (or edited in place) afterwards.
+inline at::Tensor rfft_rows(const at::Tensor& frames) { return at::_fft_r2c(frames, {1}, 0, true).contiguous(); }
+inline at::Tensor irfft_rows(const at::Tensor& spec, int64_t n_fft) {
+  return at::_fft_c2r(spec, {1}, 0, n_fft).contiguous();
+}
 inline void rfft_block(const at::Tensor& frames, at::Tensor& out) { at::_fft_r2c_out(out, frames, {1}, 0, true); }
 inline void fft_block(const at::Tensor& frames, at::Tensor& out) { at::_fft_r2c_out(out, frames, {1}, 0, false); }
 inline void irfft_block(const at::Tensor& spec, int64_t n_fft, at::Tensor& out) {

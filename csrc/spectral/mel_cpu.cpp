@@ -57,7 +57,7 @@ inline acc_t band_dot(const acc_t* f, const acc_t* P, int64_t lo, int64_t hi) {
 }
 
 struct Scratch {
-  at::Tensor frames, spec, power, values;
+  at::Tensor frames, power, values;
 };
 
 }  // namespace
@@ -90,14 +90,13 @@ at::Tensor mel_spectrogram_cpu(const at::Tensor& input, const at::Tensor& window
     parallel_blocks(
         rows, plan, false,
         [&] {
-          return Scratch{at::empty({plan.size, n_fft}, opts), at::empty({plan.size, n_freq}, opts.dtype(complex_type(ct))),
+          return Scratch{at::empty({plan.size, n_fft}, opts),
                          at::empty({n_freq}, opts), at::empty({plan.size, n_out}, opts)};
         },
         [&](Scratch& s, int64_t b, int64_t f0, int64_t nf) {
           frame_block(xp + b * g.length, wp, g, f0, nf, s.frames.mutable_data_ptr<acc_t>());
-          at::Tensor spec = s.spec.narrow(0, 0, nf);
-          rfft_block(s.frames.narrow(0, 0, nf), spec);
-          const cplx* sp = s.spec.const_data_ptr<cplx>();
+          const at::Tensor spec = rfft_rows(s.frames.narrow(0, 0, nf));
+          const cplx* sp = spec.const_data_ptr<cplx>();
           acc_t* P = s.power.mutable_data_ptr<acc_t>();
           acc_t* vals = s.values.mutable_data_ptr<acc_t>();
           for (int64_t j = 0; j < nf; ++j) {
@@ -160,14 +159,13 @@ at::Tensor mel_spectrogram_backward_cpu(const at::Tensor& grad, const at::Tensor
         rows, plan, true,
         [&] {
           // values holds the band gradients of one frame, power the bin gradients.
-          return Scratch{at::empty({plan.size, n_fft}, opts), at::empty({plan.size, n_freq}, opts.dtype(complex_type(ct))),
+          return Scratch{at::empty({plan.size, n_fft}, opts),
                          at::empty({2 * n_freq}, opts), at::empty({n_out}, opts)};
         },
         [&](Scratch& s, int64_t b, int64_t f0, int64_t nf) {
           frame_block(xp + b * g.length, wp, g, f0, nf, s.frames.mutable_data_ptr<acc_t>());
-          at::Tensor spec = s.spec.narrow(0, 0, nf);
-          rfft_block(s.frames.narrow(0, 0, nf), spec);
-          cplx* sp = s.spec.mutable_data_ptr<cplx>();
+          at::Tensor spec = rfft_rows(s.frames.narrow(0, 0, nf));
+          cplx* sp = spec.mutable_data_ptr<cplx>();
           acc_t* P = s.power.mutable_data_ptr<acc_t>();
           acc_t* gP = P + n_freq;
           acc_t* gm = s.values.mutable_data_ptr<acc_t>();
@@ -197,9 +195,8 @@ at::Tensor mel_spectrogram_backward_cpu(const at::Tensor& grad, const at::Tensor
               X[k] *= gP[k] * spectral_power_grad_scale(X[k].real(), X[k].imag(), pw) *
                       acc_t(onesided_adjoint_weight(k, n_fft));
           }
-          at::Tensor frames = s.frames.narrow(0, 0, nf);
-          irfft_block(spec, n_fft, frames);
-          overlap_add_block(frames.const_data_ptr<acc_t>(), wp, g, f0, nf, gpp + b * padded_len);
+          const at::Tensor frames_grad = irfft_rows(spec, n_fft);
+          overlap_add_block(frames_grad.const_data_ptr<acc_t>(), wp, g, f0, nf, gpp + b * padded_len);
         });
     fold_rows(gp.const_data_ptr<acc_t>(), rows, padded_len, g, grad_x.mutable_data_ptr<acc_t>());
   });
