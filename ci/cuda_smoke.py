@@ -1,0 +1,106 @@
+"""Runs the public sonix ops once on CUDA (small inputs, forward and backward) and compares output and
+input gradient with the same call on the CPU. Small on purpose: ci/gpu_check.sh runs it under
+compute-sanitizer. Prints one line per op; exit status 0 when every op ran and matched."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import torch
+
+import sonix
+from sonix import functional as F
+
+LOG_DB = sonix.LogSpec.db(10.0, 1e-10, 1.0)
+
+
+def _cases():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 4001, generator=g)  # a batch of 3, odd length
+    spec = torch.stft(x, 400, 160, window=torch.hann_window(400), return_complex=True)
+
+    def w(d, n=400):
+        return torch.hann_window(n, device=d)
+
+    def fb(d):
+        return F.mel_filterbank(16000, 400, 40, device=d).t().contiguous()
+
+    yield "stft", x, lambda v, d: F.stft(v, 400, 160, window=w(d))
+    yield "stft strided", x, lambda v, d: F.stft(v[:, ::2], 256, 64, window=w(d, 256))
+    yield "istft", spec, lambda v, d: F.istft(v, 400, 160, window=w(d), length=4001)
+    yield "spectrogram", x, lambda v, d: F.spectrogram(v, 400, 160, window=w(d))
+    yield (
+        "mel+db",
+        x,
+        lambda v, d: F.mel_spectrogram(
+            v, 16000, 400, hop_length=160, mel_fb=fb(d), window=w(d), log=LOG_DB, top_db=80.0
+        ),
+    )
+    yield (
+        "mel+log10",
+        x,
+        lambda v, d: F.mel_spectrogram(
+            v,
+            16000,
+            400,
+            hop_length=160,
+            mel_fb=fb(d),
+            window=w(d),
+            log=sonix.LogSpec.log("10", 1e-10),
+        ),
+    )
+    yield "mfcc", x, lambda v, d: F.mfcc(v, 16000, n_mfcc=13, n_fft=400, hop_length=160, n_mels=40)
+    yield "power_to_db", x.abs()[None] + 1e-3, lambda v, d: F.power_to_db(v)
+    yield (
+        "mel half",
+        x,
+        lambda v, d: F.mel_spectrogram(v.half(), 16000, 400, hop_length=160, mel_fb=fb(d)).float(),
+    )
+
+
+def _run(fn, inp: torch.Tensor, device: str):
+    v = inp.detach().clone().to(device).requires_grad_(True)
+    out = fn(v, device)
+    real = torch.view_as_real(out) if out.is_complex() else out
+    real.sum().backward()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return out.detach().cpu(), v.grad.detach().cpu()
+
+
+def _rel(a: torch.Tensor, r: torch.Tensor) -> float:
+    return ((a.to(r.dtype) - r).abs().max() / r.abs().max().clamp_min(1e-12)).item()
+
+
+def main() -> int:
+    if not torch.cuda.is_available():
+        print("cuda_smoke: no CUDA device")
+        return 2
+    if not sonix.WITH_CUDA:
+        print("cuda_smoke: sonix was built without CUDA kernels (build with SONIX_CUDA=ON)")
+        return 2
+    failed = 0
+    for name, inp, fn in _cases():
+        try:
+            ref, ref_grad = _run(fn, inp, "cpu")
+            out, grad = _run(fn, inp, "cuda")
+            err, gerr = _rel(out, ref), _rel(grad, ref_grad)
+            tol = 1e-2 if "half" in name else 1e-3
+            ok = err < tol and gerr < tol
+            failed += not ok
+            print(
+                f"cuda_smoke: {name:14s} rel err {err:.1e}, grad rel err {gerr:.1e}  {'ok' if ok else 'MISMATCH'}"
+            )
+        except Exception as exc:  # noqa: BLE001  (report every op, then fail)
+            failed += 1
+            print(
+                f"cuda_smoke: {name:14s} FAILED {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            )
+            traceback.print_exc(limit=3, file=sys.stderr)
+    print(f"cuda_smoke: {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
