@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include "core/fast_log_cpu.h"
 #include "spectral/spectral_common.h"
 
 namespace sonix {
@@ -19,7 +20,13 @@ at::Tensor log_compress_cpu(const at::Tensor& input, double scale, double offset
     const scalar_t* xp = x.const_data_ptr<scalar_t>();
     scalar_t* yp = y.mutable_data_ptr<scalar_t>();
     at::parallel_for(0, x.numel(), 16384, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) yp[i] = static_cast<scalar_t>(log_compress(static_cast<acc_t>(xp[i]), lp));
+      acc_t buf[1024];  // rows of the compute type for the vectorised log
+      for (int64_t b0 = begin; b0 < end; b0 += 1024) {
+        const int64_t len = std::min<int64_t>(1024, end - b0);
+        for (int64_t i = 0; i < len; ++i) buf[i] = static_cast<acc_t>(xp[b0 + i]);
+        cpu::log_compress_row(buf, len, lp);
+        for (int64_t i = 0; i < len; ++i) yp[b0 + i] = static_cast<scalar_t>(buf[i]);
+      }
     });
   });
   return y;

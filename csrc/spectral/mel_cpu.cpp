@@ -8,6 +8,7 @@
 #include <ATen/OpMathType.h>
 #include <torch/library.h>
 
+#include "core/fast_log_cpu.h"
 #include "spectral/blocks_cpu.h"
 #include "spectral/spectral_common.h"
 
@@ -110,9 +111,8 @@ at::Tensor mel_spectrogram_cpu(const at::Tensor& input, const at::Tensor& window
                 v[m] = band_dot(fbt + m * n_freq, P, mel.lo[m], mel.hi[m]);
               }
             }
-            if (lp.enabled)
-              for (int64_t m = 0; m < n_out; ++m) v[m] = log_compress(v[m], lp);
           }
+          if (lp.enabled) log_compress_row(vals, nf * n_out, lp);
           // (frames, bands) block -> (bands, frames) output rows.
           scalar_t* o = op + b * n_out * g.n_frames + f0;
           for (int64_t m = 0; m < n_out; ++m)
