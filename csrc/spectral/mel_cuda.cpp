@@ -59,17 +59,16 @@ at::Tensor mel_spectrogram_cuda(const at::Tensor& input, const at::Tensor& windo
                                 const c10::optional<at::Tensor>& mel_fb, int64_t n_fft, int64_t hop, bool center,
                                 c10::string_view pad_mode, double power, bool log, double log_scale,
                                 double log_offset, double log_amin, double log_bias) {
-  const FrameGeometry g = analysis_geometry(input, window, n_fft, hop, center, pad_mode);
-  check_mel_fb(mel_fb, input, n_fft);
-  check_power(power);
-  const LogParams lp = make_log_params(log, log_scale, log_offset, log_amin, log_bias);
+  const MelArgs a =
+      mel_args(input, window, mel_fb, n_fft, hop, center, pad_mode, power, log, log_scale, log_offset, log_amin, log_bias);
+  const FrameGeometry& g = a.g;
+  const LogParams& lp = a.lp;
   c10::cuda::CUDAGuard guard(input.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   const auto ct = compute_type(input.scalar_type());
   const at::Tensor x = input.contiguous();
   const at::Tensor w = window.to(ct).contiguous();
-  const int64_t rows = x.size(0), n_freq = n_fft / 2 + 1;
-  const int64_t n_out = mel_fb.has_value() ? mel_fb->size(1) : n_freq;
+  const int64_t rows = a.rows, n_freq = a.n_freq, n_out = a.n_out;
   at::Tensor out = at::empty({rows, n_out, g.n_frames}, x.options());
   const ChunkPlan plan = plan_chunks(rows, g.n_frames, n_fft);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sonix_mel_spectrogram_cuda", [&] {
@@ -89,16 +88,12 @@ at::Tensor mel_spectrogram_backward_cuda(const at::Tensor& grad, const at::Tenso
                                          const c10::optional<at::Tensor>& mel_fb, int64_t n_fft, int64_t hop,
                                          bool center, c10::string_view pad_mode, double power, bool log,
                                          double log_scale, double log_offset, double log_amin, double log_bias) {
-  const FrameGeometry g = analysis_geometry(input, window, n_fft, hop, center, pad_mode);
-  check_mel_fb(mel_fb, input, n_fft);
-  check_power(power);
-  const LogParams lp = make_log_params(log, log_scale, log_offset, log_amin, log_bias);
-  const int64_t rows = input.size(0), n_freq = n_fft / 2 + 1;
-  const int64_t n_out = mel_fb.has_value() ? mel_fb->size(1) : n_freq;
-  check_dim(grad, 3, "grad");
-  SONIX_CHECK(grad.size(0) == rows && grad.size(1) == n_out && grad.size(2) == g.n_frames, "grad must have shape (",
-              rows, ", ", n_out, ", ", g.n_frames, "), got ", grad.sizes());
-  check_same_device(grad, "grad", input, "input");
+  const MelArgs a =
+      mel_args(input, window, mel_fb, n_fft, hop, center, pad_mode, power, log, log_scale, log_offset, log_amin, log_bias);
+  const FrameGeometry& g = a.g;
+  const LogParams& lp = a.lp;
+  const int64_t rows = a.rows, n_freq = a.n_freq, n_out = a.n_out;
+  check_mel_grad(grad, input, a);
   c10::cuda::CUDAGuard guard(input.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   const auto ct = compute_type(input.scalar_type());

@@ -123,4 +123,25 @@ void check_power(double power) {
   SONIX_CHECK(std::isfinite(power) && power > 0.0, "power must be a positive finite number, got ", power);
 }
 
+MelArgs mel_args(const at::Tensor& input, const at::Tensor& window, const c10::optional<at::Tensor>& mel_fb,
+                 int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode, double power, bool log,
+                 double log_scale, double log_offset, double log_amin, double log_bias) {
+  MelArgs a;
+  a.g = analysis_geometry(input, window, n_fft, hop, center, pad_mode);
+  check_mel_fb(mel_fb, input, n_fft);
+  check_power(power);
+  a.lp = make_log_params(log, log_scale, log_offset, log_amin, log_bias);
+  a.rows = input.size(0);
+  a.n_freq = n_fft / 2 + 1;
+  a.n_out = mel_fb.has_value() ? mel_fb->size(1) : a.n_freq;
+  return a;
+}
+
+void check_mel_grad(const at::Tensor& grad, const at::Tensor& input, const MelArgs& a) {
+  check_dim(grad, 3, "grad");
+  SONIX_CHECK(grad.size(0) == a.rows && grad.size(1) == a.n_out && grad.size(2) == a.g.n_frames,
+              "grad must have shape (", a.rows, ", ", a.n_out, ", ", a.g.n_frames, "), got ", grad.sizes());
+  check_same_device(grad, "grad", input, "input");
+}
+
 }  // namespace sonix

@@ -42,4 +42,18 @@ void check_mel_fb(const c10::optional<at::Tensor>& fb, const at::Tensor& input, 
 
 void check_power(double power);
 
+// Validated arguments of mel_spectrogram and its backward, shared by the CPU and CUDA front ends.
+struct MelArgs {
+  FrameGeometry g;
+  LogParams lp;
+  int64_t rows, n_freq, n_out;  // n_out: mel bands, or n_freq without a filterbank
+};
+
+MelArgs mel_args(const at::Tensor& input, const at::Tensor& window, const c10::optional<at::Tensor>& mel_fb,
+                 int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode, double power, bool log,
+                 double log_scale, double log_offset, double log_amin, double log_bias);
+
+// Checks the gradient of a mel_spectrogram output: shape (rows, n_out, n_frames), input's device.
+void check_mel_grad(const at::Tensor& grad, const at::Tensor& input, const MelArgs& a);
+
 }  // namespace sonix
