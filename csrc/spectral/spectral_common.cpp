@@ -39,7 +39,8 @@ FrameGeometry analysis_geometry(const at::Tensor& input, const at::Tensor& windo
   return g;
 }
 
-FrameGeometry adjoint_geometry(int64_t length, int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode) {
+FrameGeometry adjoint_geometry(const at::Tensor& grad, const at::Tensor& window, int64_t length, int64_t n_fft,
+                               int64_t hop, bool center, c10::string_view pad_mode, bool onesided) {
   SONIX_CHECK(length >= 1, "length must be >= 1, got ", length);
   SONIX_CHECK(n_fft >= 1, "n_fft must be >= 1, got ", n_fft);
   SONIX_CHECK(hop >= 1, "hop_length must be >= 1, got ", hop);
@@ -53,6 +54,8 @@ FrameGeometry adjoint_geometry(int64_t length, int64_t n_fft, int64_t hop, bool 
   SONIX_CHECK(n_fft <= padded, "n_fft=", n_fft, " is longer than the ", center ? "padded " : "", "signal (", padded,
               " samples)");
   g.n_frames = 1 + (padded - n_fft) / hop;
+  check_spec(grad, window, n_fft, onesided, "grad");
+  SONIX_CHECK(grad.size(2) == g.n_frames, "grad has ", grad.size(2), " frames, expected ", g.n_frames);
   return g;
 }
 

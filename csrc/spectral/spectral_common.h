@@ -18,8 +18,10 @@ PadMode parse_pad_mode(c10::string_view mode);
 FrameGeometry analysis_geometry(const at::Tensor& input, const at::Tensor& window, int64_t n_fft, int64_t hop,
                                 bool center, c10::string_view pad_mode);
 
-// Validates the arguments of stft_backward and returns the geometry of the stft it is the adjoint of.
-FrameGeometry adjoint_geometry(int64_t length, int64_t n_fft, int64_t hop, bool center, c10::string_view pad_mode);
+// Validates the arguments of stft_backward (the gradient spectrum included) and returns the geometry of
+// the stft it is the adjoint of.
+FrameGeometry adjoint_geometry(const at::Tensor& grad, const at::Tensor& window, int64_t length, int64_t n_fft,
+                               int64_t hop, bool center, c10::string_view pad_mode, bool onesided);
 
 // Geometry of an inverse transform with n_frames frames (istft and the adjoint of istft).
 FrameGeometry synthesis_geometry(int64_t n_frames, int64_t n_fft, int64_t hop, bool center);

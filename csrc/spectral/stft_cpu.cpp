@@ -86,9 +86,7 @@ at::Tensor stft_cpu(const at::Tensor& input, const at::Tensor& window, int64_t n
 at::Tensor stft_backward_cpu(const at::Tensor& grad, const at::Tensor& window, int64_t n_fft, int64_t hop,
                              bool center, c10::string_view pad_mode, bool onesided, int64_t length) {
   const auto ct = real_of_complex(grad, "grad");
-  const FrameGeometry g = adjoint_geometry(length, n_fft, hop, center, pad_mode);
-  check_spec(grad, window, n_fft, onesided, "grad");
-  SONIX_CHECK(grad.size(2) == g.n_frames, "grad has ", grad.size(2), " frames, expected ", g.n_frames);
+  const FrameGeometry g = adjoint_geometry(grad, window, length, n_fft, hop, center, pad_mode, onesided);
   const int64_t rows = grad.size(0), n_freq = grad.size(1), padded_len = length + 2 * g.pad;
   const at::Tensor w = window.to(ct).contiguous();
   const at::Tensor G = grad.to(complex_type(ct));

@@ -83,9 +83,7 @@ at::Tensor stft_cuda(const at::Tensor& input, const at::Tensor& window, int64_t 
 at::Tensor stft_backward_cuda(const at::Tensor& grad, const at::Tensor& window, int64_t n_fft, int64_t hop,
                               bool center, c10::string_view pad_mode, bool onesided, int64_t length) {
   const auto ct = real_of_complex(grad, "grad");
-  const FrameGeometry g = adjoint_geometry(length, n_fft, hop, center, pad_mode);
-  check_spec(grad, window, n_fft, onesided, "grad");
-  SONIX_CHECK(grad.size(2) == g.n_frames, "grad has ", grad.size(2), " frames, expected ", g.n_frames);
+  const FrameGeometry g = adjoint_geometry(grad, window, length, n_fft, hop, center, pad_mode, onesided);
   c10::cuda::CUDAGuard guard(grad.device());
   const cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
   const int64_t rows = grad.size(0), padded_len = length + 2 * g.pad;
