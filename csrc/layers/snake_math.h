@@ -18,7 +18,7 @@ namespace sonix {
 constexpr float kSnakeEps = 1e-9f;
 
 template <typename T>
-SONIX_HD inline T snake_value(T x, T a, T inv_b) {
+SONIX_HD T snake_value(T x, T a, T inv_b) {
   const T s = sin(a * x);
   return x + inv_b * s * s;
 }
@@ -33,7 +33,7 @@ struct SnakePartials {
 };
 
 template <typename T>
-SONIX_HD inline SnakePartials<T> snake_partials(T x, T a, T inv_b) {
+SONIX_HD SnakePartials<T> snake_partials(T x, T a, T inv_b) {
   const T s = sin(a * x);
   const T s2ax = sin(T(2) * a * x);
   return {T(1) + inv_b * a * s2ax, inv_b * x * s2ax, s * s};
