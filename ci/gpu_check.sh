@@ -9,7 +9,8 @@
 #   4. bench:     sonix bench --device cuda --quick
 # Logs go to $OUT (the device tool's folder) or ./gpu-check; a short table is printed last.
 # Exit status: 0 when every step passed. Environment: PYTHON (default python3), OUT,
-# GPU_CHECK_BUDGET_S, SONIX_CUDA_ARCHS, BENCH_ARGS (extra arguments for the bench).
+# GPU_CHECK_BUDGET_S, SONIX_CUDA_ARCHS, BENCH_ARGS (extra arguments for the bench; default: a batch of 64
+# clips, 10 repeats after 2 warmups, since the quick sizes are launch-bound on a GPU).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -61,6 +62,13 @@ step() {
 } >"$LOG/env.log" 2>&1
 cat "$LOG/env.log"
 
+# Optional pure-Python / binary wheels carried to a machine that cannot reach an index (the device
+# tool's `carry: [".whl"]`): baselines such as auraloss, julius and soxr for the tests and the bench.
+if compgen -G ".whl/*.whl" >/dev/null; then
+  "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/sonix-site .whl/*.whl \
+    && export PYTHONPATH=/tmp/sonix-site${PYTHONPATH:+:$PYTHONPATH}
+fi
+
 built=0
 if step build 300 "$PY" -m pip install --no-build-isolation --no-deps -v .; then
   built=1
@@ -83,7 +91,7 @@ if [ "$built" = 1 ]; then
   fi
 
   # shellcheck disable=SC2086  # BENCH_ARGS is a list of words
-  step bench 150 "$PY" -m sonix.cli bench --device cuda --quick --no-progress --out "$LOG/bench" ${BENCH_ARGS:-}
+  step bench 150 "$PY" -m sonix.cli bench --device cuda --quick --no-progress --out "$LOG/bench" ${BENCH_ARGS:---batch 64 --repeats 10 --warmup 2}
 else
   for s in cuda_tests memcheck bench; do
     NAMES+=("$s")
