@@ -141,11 +141,11 @@ def butter_sos(
     ``scipy.signal.butter(order, cutoff, btype, fs=fs, output='sos')``.
 
     cutoff: in the units of fs (default fs=2: normalised to Nyquist = 1); a pair (low, high) for
-    bandpass / bandstop; numbers or tensors (broadcast: per-example filters, differentiable). Lowpass /
-    highpass sections are scipy's (same pole pairing, order and gain placement); bandpass / bandstop
-    have scipy's response and sections ordered like scipy's (poles farthest from the unit circle
-    first, gain in section 0), pairing a zero at +1 with one at -1 per bandpass section. Computed in
-    float64, returned in dtype (default: the cutoff tensor's floating dtype, else float64).
+    bandpass / bandstop; numbers or tensors (broadcast: per-example filters, differentiable). The
+    sections are scipy's: same pole / zero pairing, order (poles farthest from the unit circle first)
+    and gain placement (section 0). Computed in float64, returned in dtype (default: the cutoff
+    tensor's floating dtype, else float64). The pole math is complex: design outside
+    torch.compile'd code.
     """
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise ValueError(f"sonix: order must be a positive integer, got {order!r}")
@@ -181,34 +181,49 @@ def butter_sos(
         w = warped[0].to(torch.complex128)
         p = bilinear(proto * w if btype == "lowpass" else w / proto)  # (..., ceil(order / 2))
         zd = -1.0 if btype == "lowpass" else 1.0
-        zero = torch.full_like(p[..., :1], zd)
         odd = order % 2
-        pairs = [_quad(p[..., k], p[..., k].conj()) for k in range(odd, p.shape[-1])]
-        zpair = [_quad(zero[..., 0], zero[..., 0])] * (order // 2)
+        cplx = p[..., odd:]  # (..., order // 2), farthest from the unit circle first
+        poles = _quad(cplx, cplx.conj())
+        both = torch.tensor([1.0, -2 * zd, 1.0], dtype=torch.float64, device=dev)
+        zeros = both.expand(poles.shape)
         if odd:
-            real = p[..., 0].real.to(torch.complex128)
-            # scipy: the real pole pairs with a pole at the origin and comes first; the zero at the
-            # origin joins the section closest to the unit circle (the last).
-            pairs.insert(0, _quad(real, torch.zeros_like(real)))
-            zpair.insert(0, _quad(zero[..., 0], zero[..., 0]))
-            zpair[-1] = _quad(zero[..., 0], torch.zeros_like(zero[..., 0]))
-        sos = torch.cat([torch.stack(zpair, -2), torch.stack(pairs, -2)], -1)
+            # scipy pairs the real pole with a pole at the origin and adds a zero at the origin. Its
+            # greedy pairing (sections closest to the unit circle first) gives that zero to the first
+            # complex section nearer to the origin than to the other zeros, else to the real pole.
+            one = torch.tensor([1.0, -zd, 0.0], dtype=torch.float64, device=dev)
+            near = cplx.abs() < (cplx - zd).abs()
+            later = torch.flip(torch.cumsum(torch.flip(near.long(), [-1]), -1), [-1]) - near.long()
+            takes = (near & (later == 0)).unsqueeze(-1)
+            zeros = torch.where(takes, one, zeros)
+            real = p[..., :1].real.to(torch.complex128)
+            poles = torch.cat([_quad(real, torch.zeros_like(real)), poles], -2)
+            taken = near.any(-1, keepdim=True).unsqueeze(-1)
+            zeros = torch.cat([torch.where(taken, both, one).expand(real.shape[:-1] + (1, 3)), zeros], -2)
+        sos = torch.cat([zeros, poles], -1)
         zpt = torch.full(shape, 1.0 if btype == "lowpass" else -1.0, dtype=torch.complex128, device=dev)
     else:
         lo, hi = warped[0].to(torch.complex128), warped[1].to(torch.complex128)
         bw, w0sq = hi - lo, lo * hi
-        full = torch.cat([proto, proto[order % 2 :].conj()])  # all prototype poles
-        q = full * bw / 2 if btype == "bandpass" else (bw / 2) / full
+        q = proto * bw / 2 if btype == "bandpass" else (bw / 2) / proto
         disc = torch.sqrt(q * q - w0sq)
-        pd = bilinear(torch.cat([q + disc, q - disc], -1))  # 2 * order poles, conjugate pairs
-        upper = torch.where(pd.imag < 0, pd.conj(), pd)
-        dist = (1 - upper.abs()).abs()
-        idx = dist.argsort(-1, descending=True)
-        upper = torch.gather(upper, -1, idx)[..., ::2]  # each conjugate pair appears twice
-        poles = _quad(upper, upper.conj())
+        p1, p2 = bilinear(q + disc), bilinear(q - disc)  # each prototype pole gives two
+        odd = order % 2
+        # Complex prototype poles give two conjugate pairs; the real one (odd order) a real quadratic
+        # (two real poles or one conjugate pair).
+        quads = [_quad(p1[..., odd:], p1[..., odd:].conj()), _quad(p2[..., odd:], p2[..., odd:].conj())]
+        key = [p1[..., odd:].abs(), p2[..., odd:].abs()]
+        if odd:
+            quads.append(_quad(p1[..., :1], p2[..., :1]))
+            key.append(torch.maximum(p1[..., :1].abs(), p2[..., :1].abs()))
+        poles = torch.cat(quads, -2)
+        idx = torch.cat(key, -1).argsort(-1)  # farthest from the unit circle first
+        poles = torch.gather(poles, -2, idx.unsqueeze(-1).expand(poles.shape))
         wc = 2 * torch.atan(torch.sqrt(w0sq).real / 4.0)  # digital centre frequency
         if btype == "bandpass":
-            zq = torch.tensor([1.0, 0.0, -1.0], dtype=torch.float64, device=dev).expand(poles.shape)
+            # scipy's nearest-zero pairing: the order // 2 sections closest to the unit circle take
+            # the zeros at +1, the order // 2 farthest those at -1, a middle one (odd order) one each.
+            rows = [[1.0, 2.0, 1.0]] * (order // 2) + [[1.0, 0.0, -1.0]] * (order % 2) + [[1.0, -2.0, 1.0]] * (order // 2)
+            zq = torch.tensor(rows, dtype=torch.float64, device=dev).expand(poles.shape)
             zpt = torch.exp(1j * wc[..., 0])
         else:
             zq = torch.stack([torch.ones_like(wc), -2 * torch.cos(wc), torch.ones_like(wc)], -1).expand(poles.shape)
