@@ -98,6 +98,60 @@ void forward_tile(const scalar_t* x, const acc_t* a, const acc_t* b, const acc_t
   }
 }
 
+// Fixed small order: coefficients and the x / y histories live in local arrays (registers), so the
+// lane loops vectorise without aliasing doubts.
+template <int kN, typename scalar_t, typename acc_t>
+void forward_tile_fixed(const scalar_t* x, const acc_t* a, const acc_t* b, const acc_t* zi, scalar_t* y, acc_t* zf,
+                        int64_t c0, int64_t nc, int64_t T) {
+  acc_t A[kN + 1][kLanes], B[kN + 1][kLanes], Z[kN][kLanes];
+  acc_t xh[kN][kLanes], yh[kN][kLanes];  // xh[j] = x[t - 1 - j]
+  for (int i = 0; i <= kN; ++i)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      A[i][l] = l < nc ? a[(c0 + l) * (kN + 1) + i] : acc_t(0);
+      B[i][l] = l < nc ? b[(c0 + l) * (kN + 1) + i] : acc_t(0);
+    }
+  for (int i = 0; i < kN; ++i)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      Z[i][l] = (zi && l < nc) ? zi[(c0 + l) * kN + i] : acc_t(0);
+      xh[i][l] = yh[i][l] = acc_t(0);
+    }
+  std::vector<acc_t> X(kBlock * kLanes), Y(kBlock * kLanes);
+  for (int64_t t0 = 0; t0 < T; t0 += kBlock) {
+    const int64_t L = std::min(kBlock, T - t0);
+    load_rows(x, T, c0, nc, t0, L, X.data());
+    const acc_t* __restrict__ xb = X.data();
+    acc_t* __restrict__ yb = Y.data();
+    for (int64_t t = 0; t < L; ++t) {
+      const acc_t* xt = xb + t * kLanes;
+      acc_t acc[kLanes];
+      for (int64_t l = 0; l < kLanes; ++l) acc[l] = B[0][l] * xt[l];
+      for (int i = 1; i <= kN; ++i)
+        for (int64_t l = 0; l < kLanes; ++l) acc[l] += B[i][l] * xh[i - 1][l];
+      if (t0 + t < kN)
+        for (int64_t l = 0; l < kLanes; ++l) acc[l] += Z[t0 + t][l];
+      for (int i = kN; i >= 1; --i)
+        for (int64_t l = 0; l < kLanes; ++l) acc[l] -= A[i][l] * yh[i - 1][l];
+      for (int i = kN - 1; i >= 1; --i)
+        for (int64_t l = 0; l < kLanes; ++l) {
+          xh[i][l] = xh[i - 1][l];
+          yh[i][l] = yh[i - 1][l];
+        }
+      for (int64_t l = 0; l < kLanes; ++l) {
+        xh[0][l] = xt[l];
+        yh[0][l] = acc[l];
+        yb[t * kLanes + l] = acc[l];
+      }
+    }
+    store_rows(Y.data(), T, c0, nc, t0, L, y);
+  }
+  for (int64_t l = 0; l < nc; ++l)
+    for (int k = 0; k < kN; ++k) {
+      acc_t s = (T + k < kN) ? Z[T + k][l] : acc_t(0);
+      for (int i = k + 1; i <= kN; ++i) s += B[i][l] * xh[i - k - 1][l] - A[i][l] * yh[i - k - 1][l];
+      zf[(c0 + l) * kN + k] = s;
+    }
+}
+
 // Adjoint: gw = anti-causal all-pole_a(gy'), gx = FIR_b^T(gw), gb[i] = sum gw[t] x[t-i],
 // ga[i] = -sum gw[t] y[t-i], gzi[k] = gw[k]; gy' and the extras carry grad_zf through zf's formula.
 template <int kOrder, typename scalar_t, typename acc_t>
@@ -196,6 +250,100 @@ void backward_tile(const scalar_t* gy, const acc_t* gzf, const scalar_t* x, cons
   }
 }
 
+// backward_tile with a fixed small order: the gw look-ahead, coefficients and block sums in local arrays.
+template <int kN, typename scalar_t, typename acc_t>
+void backward_tile_fixed(const scalar_t* gy, const acc_t* gzf, const scalar_t* x, const scalar_t* y, const acc_t* a,
+                         const acc_t* b, scalar_t* gx, acc_t* ga, acc_t* gb, acc_t* gzi, int64_t c0, int64_t nc,
+                         int64_t T) {
+  constexpr int64_t N = kN;
+  acc_t A[kN + 1][kLanes], B[kN + 1][kLanes], GA[kN + 1][kLanes], GB[kN + 1][kLanes];
+  acc_t GZ[kN][kLanes], EX[kN][kLanes], EY[kN][kLanes], gwh[kN][kLanes];  // gwh[j] = gw[t + 1 + j]
+  for (int i = 0; i <= kN; ++i)
+    for (int64_t l = 0; l < kLanes; ++l) {
+      A[i][l] = l < nc ? a[(c0 + l) * (N + 1) + i] : acc_t(0);
+      B[i][l] = l < nc ? b[(c0 + l) * (N + 1) + i] : acc_t(0);
+      GA[i][l] = GB[i][l] = acc_t(0);
+    }
+  for (int i = 0; i < kN; ++i)
+    for (int64_t l = 0; l < kLanes; ++l) GZ[i][l] = EX[i][l] = EY[i][l] = gwh[i][l] = acc_t(0);
+  if (gzf) {
+    for (int64_t l = 0; l < nc; ++l) {
+      const int64_t c = c0 + l;
+      for (int64_t k = 0; k < N; ++k) {
+        const acc_t g = gzf[c * N + k];
+        if (T + k < N) GZ[T + k][l] += g;
+        for (int64_t i = k + 1; i <= N; ++i) {
+          const int64_t t = T + k - i;
+          if (t < 0) continue;
+          const int64_t j = t - (T - N);
+          EX[j][l] += g * B[i][l];
+          EY[j][l] -= g * A[i][l];
+          GB[i][l] += g * static_cast<acc_t>(x[c * T + t]);
+          GA[i][l] -= g * static_cast<acc_t>(y[c * T + t]);
+        }
+      }
+    }
+  }
+  std::vector<acc_t> G(kBlock * kLanes), GX(kBlock * kLanes), X((N + kBlock) * kLanes), Y((N + kBlock) * kLanes);
+  const int64_t n_blocks = (T + kBlock - 1) / kBlock;
+  for (int64_t blk = n_blocks - 1; blk >= 0; --blk) {
+    const int64_t t0 = blk * kBlock, L = std::min(kBlock, T - t0);
+    const int64_t h = std::min(N, t0);
+    std::fill(X.begin(), X.begin() + (N - h) * kLanes, acc_t(0));
+    std::fill(Y.begin(), Y.begin() + (N - h) * kLanes, acc_t(0));
+    load_rows(x, T, c0, nc, t0 - h, h + L, X.data() + (N - h) * kLanes);
+    load_rows(y, T, c0, nc, t0 - h, h + L, Y.data() + (N - h) * kLanes);
+    load_rows(gy, T, c0, nc, t0, L, G.data());
+    const acc_t* __restrict__ gb_ = G.data();
+    const acc_t* __restrict__ xb = X.data();
+    const acc_t* __restrict__ yb = Y.data();
+    acc_t* __restrict__ gxb = GX.data();
+    acc_t pa[kN + 1][kLanes] = {}, pb[kN + 1][kLanes] = {};
+    for (int64_t t = L - 1; t >= 0; --t) {
+      const int64_t tg = t0 + t;
+      acc_t acc[kLanes];
+      for (int64_t l = 0; l < kLanes; ++l) acc[l] = gb_[t * kLanes + l];
+      if (tg >= T - N)
+        for (int64_t l = 0; l < kLanes; ++l) acc[l] += EY[tg - (T - N)][l];
+      for (int i = kN; i >= 1; --i)
+        for (int64_t l = 0; l < kLanes; ++l) acc[l] -= A[i][l] * gwh[i - 1][l];
+      acc_t g[kLanes];
+      for (int64_t l = 0; l < kLanes; ++l) g[l] = B[0][l] * acc[l];
+      for (int i = 1; i <= kN; ++i)
+        for (int64_t l = 0; l < kLanes; ++l) g[l] += B[i][l] * gwh[i - 1][l];
+      if (tg >= T - N)
+        for (int64_t l = 0; l < kLanes; ++l) g[l] += EX[tg - (T - N)][l];
+      const acc_t* xt = xb + (N + t) * kLanes;
+      const acc_t* yt = yb + (N + t) * kLanes;
+      for (int i = 0; i <= kN; ++i)
+        for (int64_t l = 0; l < kLanes; ++l) pb[i][l] += acc[l] * xt[l - i * kLanes];
+      for (int i = 1; i <= kN; ++i)
+        for (int64_t l = 0; l < kLanes; ++l) pa[i][l] -= acc[l] * yt[l - i * kLanes];
+      if (tg < N)
+        for (int64_t l = 0; l < kLanes; ++l) GZ[tg][l] += acc[l];
+      for (int i = kN - 1; i >= 1; --i)
+        for (int64_t l = 0; l < kLanes; ++l) gwh[i][l] = gwh[i - 1][l];
+      for (int64_t l = 0; l < kLanes; ++l) {
+        gwh[0][l] = acc[l];
+        gxb[t * kLanes + l] = g[l];
+      }
+    }
+    for (int i = 0; i <= kN; ++i)
+      for (int64_t l = 0; l < kLanes; ++l) {
+        GA[i][l] += pa[i][l];
+        GB[i][l] += pb[i][l];
+      }
+    store_rows(GX.data(), T, c0, nc, t0, L, gx);
+  }
+  for (int64_t l = 0; l < nc; ++l) {
+    const int64_t c = c0 + l;
+    ga[c * (N + 1)] = acc_t(0);
+    for (int i = 1; i <= kN; ++i) ga[c * (N + 1) + i] = GA[i][l];
+    for (int i = 0; i <= kN; ++i) gb[c * (N + 1) + i] = GB[i][l];
+    for (int k = 0; k < kN; ++k) gzi[c * N + k] = GZ[k][l];
+  }
+}
+
 template <typename Fn>
 void for_each_tile(int64_t C, const Fn& fn) {
   const int64_t tiles = (C + kLanes - 1) / kLanes;
@@ -226,8 +374,8 @@ std::tuple<at::Tensor, at::Tensor> lfilter_cpu(const at::Tensor& x_in, const at:
     acc_t* zfp = zf.mutable_data_ptr<acc_t>();
     for_each_tile(s.channels, [&](int64_t c0, int64_t nc) {
       switch (s.order) {
-        case 1: forward_tile<1>(xp, ap, bp, zp, yp, zfp, c0, nc, s.length, 1); break;
-        case 2: forward_tile<2>(xp, ap, bp, zp, yp, zfp, c0, nc, s.length, 2); break;
+        case 1: forward_tile_fixed<1>(xp, ap, bp, zp, yp, zfp, c0, nc, s.length); break;
+        case 2: forward_tile_fixed<2>(xp, ap, bp, zp, yp, zfp, c0, nc, s.length); break;
         default: forward_tile<0>(xp, ap, bp, zp, yp, zfp, c0, nc, s.length, s.order);
       }
     });
@@ -260,8 +408,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> lfilter_backward_cpu(
     acc_t* gzip = gzi.mutable_data_ptr<acc_t>();
     for_each_tile(C, [&](int64_t c0, int64_t nc) {
       switch (N) {
-        case 1: backward_tile<1>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T, 1); break;
-        case 2: backward_tile<2>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T, 2); break;
+        case 1: backward_tile_fixed<1>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T); break;
+        case 2: backward_tile_fixed<2>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T); break;
         default: backward_tile<0>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T, N);
       }
     });
