@@ -18,4 +18,11 @@ TORCH_LIBRARY(sonix, m) {
   // Elementwise scale * ln(max(input + offset, amin)) + bias (power_to_db, amplitude_to_db, log-mel).
   m.def("log_compress(Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
   m.def("log_compress_backward(Tensor grad, Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
+  // ---- filters (IIR) ---------------------------------------------------------------------------
+  // y, zf of x (channels, time) through per-channel a, b (channels, order + 1), normalised by a[:, 0]
+  // (ignored by the op), in the compute type (float32; float64 for float64 x). zi, zf: (channels,
+  // order), scipy's transposed direct form II state. y has x's dtype, zf the compute type.
+  m.def("lfilter(Tensor x, Tensor a, Tensor b, Tensor? zi) -> (Tensor, Tensor)");
+  // Gradients w.r.t. x, a (column 0 is zero), b and zi, from the gradients of y and (optionally) zf.
+  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b) -> (Tensor, Tensor, Tensor, Tensor)");
 }
