@@ -18,4 +18,17 @@ TORCH_LIBRARY(sonix, m) {
   // Elementwise scale * ln(max(input + offset, amin)) + bias (power_to_db, amplitude_to_db, log-mel).
   m.def("log_compress(Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
   m.def("log_compress_backward(Tensor grad, Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
+
+  // ---- resample -------------------------------------------------------------------------------
+  // Polyphase resampling of (rows, in_len) signals by up/orig (gcd-reduced) with a (up, n_taps) tap
+  // table: stream output j = out_start + column is sum_k x[floor(j * orig / up) - left - in_offset + k]
+  // * taps[j % up][k], reading 0 outside x (x[:, 0] is stream input in_offset). Streaming calls pass
+  // the offsets; offline calls pass 0, 0.
+  m.def("resample_poly(Tensor input, Tensor taps, int orig, int up, int left, SymInt in_offset, SymInt out_start, SymInt out_len) -> Tensor");
+  m.def("resample_poly_backward(Tensor grad, Tensor taps, int orig, int up, int left, SymInt in_offset, SymInt out_start, SymInt in_len) -> Tensor");
+  // The same with a source rate per row (orig: (rows,) int64) and taps computed from each output's
+  // fractional position (windowed sinc, window 0 hann / 1 kaiser, cutoff rolloff * min(1, up / orig));
+  // rows are zero past their own length ceil(up * in_len / orig) and rows with orig == up are copied.
+  m.def("resample_varying(Tensor input, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt out_len) -> Tensor");
+  m.def("resample_varying_backward(Tensor grad, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt in_len) -> Tensor");
 }
