@@ -25,4 +25,17 @@ TORCH_LIBRARY(sonix, m) {
   m.def("lfilter(Tensor x, Tensor a, Tensor b, Tensor? zi) -> (Tensor, Tensor)");
   // Gradients w.r.t. x, a (column 0 is zero), b and zi, from the gradients of y and (optionally) zf.
   m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b) -> (Tensor, Tensor, Tensor, Tensor)");
+
+  // ---- resample -------------------------------------------------------------------------------
+  // Polyphase resampling of (rows, in_len) signals by up/orig (gcd-reduced) with a (up, n_taps) tap
+  // table: stream output j = out_start + column is sum_k x[floor(j * orig / up) - left - in_offset + k]
+  // * taps[j % up][k], reading 0 outside x (x[:, 0] is stream input in_offset). Streaming calls pass
+  // the offsets; offline calls pass 0, 0.
+  m.def("resample_poly(Tensor input, Tensor taps, int orig, int up, int left, SymInt in_offset, SymInt out_start, SymInt out_len) -> Tensor");
+  m.def("resample_poly_backward(Tensor grad, Tensor taps, int orig, int up, int left, SymInt in_offset, SymInt out_start, SymInt in_len) -> Tensor");
+  // The same with a source rate per row (orig: (rows,) int64) and taps computed from each output's
+  // fractional position (windowed sinc, window 0 hann / 1 kaiser, cutoff rolloff * min(1, up / orig));
+  // rows are zero past their own length ceil(up * in_len / orig) and rows with orig == up are copied.
+  m.def("resample_varying(Tensor input, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt out_len) -> Tensor");
+  m.def("resample_varying_backward(Tensor grad, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt in_len) -> Tensor");
 }

@@ -23,6 +23,11 @@ from .filtering import (
     treble_biquad,
 )
 from .loudness import integrated_loudness, k_weighting, loudness_normalize
+"""Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, resampling."""
+
+from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
+from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
+from .resample import resample
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
@@ -59,6 +64,7 @@ __all__ = [
     "mfcc_from_db",
     "power_to_db",
     "preemphasis_coeffs",
+    "resample",
     "prepare_window",
     "sosfilt",
     "sosfilt_zi",

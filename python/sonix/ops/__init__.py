@@ -4,3 +4,7 @@ from . import filters, spectral
 from .spectral import LogSpec
 
 __all__ = ["LogSpec", "filters", "spectral"]
+from . import resample, spectral
+from .spectral import LogSpec
+
+__all__ = ["LogSpec", "resample", "spectral"]

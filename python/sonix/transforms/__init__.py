@@ -5,6 +5,7 @@ same constructor, attributes and state_dict keys, computed by the fused sonix op
 """
 
 from .logmel import PRESETS, LogMelSpectrogram
+from .resample import Resample, StreamingResampler
 from .spectral import MFCC, AmplitudeToDB, InverseSpectrogram, MelScale, MelSpectrogram, Spectrogram
 
 __all__ = [
@@ -15,5 +16,7 @@ __all__ = [
     "LogMelSpectrogram",
     "MelScale",
     "MelSpectrogram",
+    "Resample",
     "Spectrogram",
+    "StreamingResampler",
 ]

@@ -1,0 +1,322 @@
+// CPU kernels of the polyphase resampler (tap table or taps computed per output) and their adjoints.
+//
+// Forward: each output is one dot product of contiguous input with the contiguous taps of its phase,
+// in 32-byte vectors (an AVX2+FMA build of the loop is picked at run time when the CPU has it);
+// parallel over rows x blocks of outputs. Adjoint: a gather over the outputs that read each input,
+// so threads never write the same element (deterministic, no atomics).
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "resample/resample_common.h"
+
+namespace sonix {
+namespace {
+
+constexpr int64_t kBlock = 2048;  // outputs (or inputs, for the adjoints) per parallel work item
+
+template <typename acc_t>
+struct Vec32 {
+  typedef acc_t type __attribute__((vector_size(32)));
+};
+
+// Dot product of n contiguous samples and taps; n is a multiple of 32 bytes of acc_t (kTapPad).
+template <typename acc_t>
+inline __attribute__((always_inline)) acc_t dot_padded(const acc_t* x, const acc_t* h, int64_t n) {
+  using V = typename Vec32<acc_t>::type;
+  constexpr int64_t W = 32 / sizeof(acc_t);
+  // Four independent accumulators hide the FMA latency.
+  V a0 = {}, a1 = {}, a2 = {}, a3 = {};
+  int64_t k = 0;
+  for (; k + 4 * W <= n; k += 4 * W) {
+    V x0, h0, x1, h1, x2, h2, x3, h3;
+    std::memcpy(&x0, x + k, 32);
+    std::memcpy(&h0, h + k, 32);
+    std::memcpy(&x1, x + k + W, 32);
+    std::memcpy(&h1, h + k + W, 32);
+    std::memcpy(&x2, x + k + 2 * W, 32);
+    std::memcpy(&h2, h + k + 2 * W, 32);
+    std::memcpy(&x3, x + k + 3 * W, 32);
+    std::memcpy(&h3, h + k + 3 * W, 32);
+    a0 += x0 * h0;
+    a1 += x1 * h1;
+    a2 += x2 * h2;
+    a3 += x3 * h3;
+  }
+  for (; k < n; k += W) {
+    V x0, h0;
+    std::memcpy(&x0, x + k, 32);
+    std::memcpy(&h0, h + k, 32);
+    a0 += x0 * h0;
+  }
+  a0 += a1;
+  a2 += a3;
+  a0 += a2;
+  acc_t s = 0;
+  for (int64_t i = 0; i < W; ++i) s += a0[i];
+  return s;
+}
+
+// The same sum where the reads leave [0, in_len): only the taps on real samples (zeros elsewhere).
+template <typename acc_t>
+inline acc_t dot_bounded(const acc_t* x, int64_t s, int64_t in_len, const acc_t* h, int64_t n) {
+  const int64_t k0 = std::max<int64_t>(0, -s), k1 = std::min<int64_t>(n, in_len - s);
+  acc_t v = 0;
+  for (int64_t k = k0; k < k1; ++k) v += x[s + k] * h[k];
+  return v;
+}
+
+template <typename acc_t>
+struct PolyArgs {
+  const acc_t* x;
+  int64_t in_len;
+  const acc_t* taps;  // (up, n_taps), n_taps a multiple of kTapPad
+  acc_t* y;
+  int64_t out_len;
+  PolyGeom g;
+};
+
+// Outputs [c0, c1) of one row. Stream positions are tracked incrementally (no division per output).
+template <typename acc_t>
+inline __attribute__((always_inline)) void poly_forward_block(const PolyArgs<acc_t>& a, int64_t row, int64_t c0,
+                                                               int64_t c1) {
+  const PolyGeom& g = a.g;
+  const acc_t* x = a.x + row * a.in_len;
+  acc_t* y = a.y + row * a.out_len;
+  const int64_t T = g.n_taps, j0 = g.out_start + c0;
+  int64_t p = j0 % g.up, base = (j0 * g.orig) / g.up, rem = (j0 * g.orig) % g.up;
+  const int64_t qo = g.orig / g.up, ro = g.orig % g.up;
+  for (int64_t c = c0; c < c1; ++c) {
+    const int64_t s = base - g.left - g.in_offset;
+    const acc_t* h = a.taps + p * T;
+    y[c] = (s >= 0 && s + T <= a.in_len) ? dot_padded(x + s, h, T) : dot_bounded(x, s, a.in_len, h, T);
+    base += qo;
+    rem += ro;
+    if (rem >= g.up) {
+      rem -= g.up;
+      ++base;
+    }
+    if (++p == g.up) p = 0;
+  }
+}
+
+template <typename acc_t>
+void poly_forward_generic(const PolyArgs<acc_t>& a, int64_t row, int64_t c0, int64_t c1) {
+  poly_forward_block(a, row, c0, c1);
+}
+
+template <typename acc_t>
+__attribute__((target("avx2,fma"))) void poly_forward_avx2(const PolyArgs<acc_t>& a, int64_t row, int64_t c0,
+                                                            int64_t c1) {
+  poly_forward_block(a, row, c0, c1);
+}
+
+bool cpu_has_avx2() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+
+// Runs fn(row, begin, end) over rows x blocks of `len` columns in parallel.
+template <typename Fn>
+void for_row_blocks(int64_t rows, int64_t len, const Fn& fn) {
+  const int64_t nb = (len + kBlock - 1) / kBlock;
+  at::parallel_for(0, rows * nb, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t w = begin; w < end; ++w) {
+      const int64_t r = w / nb, c0 = (w % nb) * kBlock;
+      fn(r, c0, std::min(len, c0 + kBlock));
+    }
+  });
+}
+
+// A (up, n) table as a contiguous (up, padded_taps(n)) table of the compute type.
+at::Tensor pad_taps(const at::Tensor& taps, at::ScalarType acc) {
+  at::Tensor t = taps.to(acc).contiguous();
+  const int64_t n = t.size(1), np = padded_taps(n);
+  return np == n ? t : at::constant_pad_nd(t, {0, np - n}, 0);
+}
+
+void check_geom(int64_t orig, int64_t up, int64_t left, int64_t in_offset, int64_t out_start) {
+  check_rates(orig, up, left);
+  SONIX_CHECK(out_start >= 0, "out_start must be >= 0, got ", out_start);
+  SONIX_CHECK(in_offset >= 0, "in_offset must be >= 0, got ", in_offset);
+}
+
+}  // namespace
+
+at::Tensor resample_poly_cpu(const at::Tensor& input, const at::Tensor& taps, int64_t orig, int64_t up, int64_t left,
+                             int64_t in_offset, int64_t out_start, int64_t out_len) {
+  check_rows(input, "input");
+  check_taps(taps, input, up);
+  check_geom(orig, up, left, in_offset, out_start);
+  SONIX_CHECK(out_len >= 0, "out_len must be >= 0, got ", out_len);
+  const at::ScalarType acc = compute_type(input.scalar_type());
+  const at::Tensor x = input.to(acc).contiguous();
+  const at::Tensor h = pad_taps(taps, acc);
+  at::Tensor y = at::empty({x.size(0), out_len}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_poly_cpu", [&] {
+    const PolyArgs<scalar_t> a{x.const_data_ptr<scalar_t>(), x.size(1), h.const_data_ptr<scalar_t>(),
+                               y.mutable_data_ptr<scalar_t>(), out_len,
+                               PolyGeom{orig, up, left, h.size(1), in_offset, out_start}};
+    const bool avx2 = cpu_has_avx2();
+    for_row_blocks(x.size(0), out_len, [&](int64_t r, int64_t c0, int64_t c1) {
+      if (avx2)
+        poly_forward_avx2(a, r, c0, c1);
+      else
+        poly_forward_generic(a, r, c0, c1);
+    });
+  });
+  return y.to(input.scalar_type());
+}
+
+// Adjoint: gx[i] = sum over the outputs j that read input i of grad[j] * taps[j % up][i - start(j)].
+at::Tensor resample_poly_backward_cpu(const at::Tensor& grad, const at::Tensor& taps, int64_t orig, int64_t up,
+                                      int64_t left, int64_t in_offset, int64_t out_start, int64_t in_len) {
+  check_rows(grad, "grad");
+  check_taps(taps, grad, up);
+  check_geom(orig, up, left, in_offset, out_start);
+  SONIX_CHECK(in_len >= 0, "in_len must be >= 0, got ", in_len);
+  const at::ScalarType acc = compute_type(grad.scalar_type());
+  const at::Tensor g = grad.to(acc).contiguous();
+  const at::Tensor h = taps.to(acc).contiguous();
+  at::Tensor gx = at::empty({g.size(0), in_len}, g.options());
+  const int64_t T = h.size(1), out_len = g.size(1);
+  AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_poly_backward_cpu", [&] {
+    const scalar_t* gp = g.const_data_ptr<scalar_t>();
+    const scalar_t* hp = h.const_data_ptr<scalar_t>();
+    scalar_t* op = gx.mutable_data_ptr<scalar_t>();
+    for_row_blocks(g.size(0), in_len, [&](int64_t r, int64_t i0, int64_t i1) {
+      const scalar_t* gr = gp + r * out_len;
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t ii = i + in_offset;
+        const int64_t lo = std::max(poly_first_reader(ii, orig, up, left, T), out_start);
+        const int64_t hi = std::min(poly_last_reader(ii, orig, up, left), out_start + out_len - 1);
+        scalar_t v = 0;
+        for (int64_t j = lo; j <= hi; ++j) v += gr[j - out_start] * hp[(j % up) * T + ii - poly_start(j, orig, up, left)];
+        op[r * in_len + i] = v;
+      }
+    });
+  });
+  return gx.to(grad.scalar_type());
+}
+
+// ---- per-row source rates, taps computed from each output's fractional position -----------------
+
+namespace {
+
+struct VaryingRow {
+  int64_t orig, out_len;  // this row's source rate and output length
+  SincFilter f;
+};
+
+VaryingRow varying_row(int64_t orig, int64_t up, int64_t in_len, const SincFilter& base) {
+  SincFilter f = base;
+  f.scale = base.scale * std::min(1.0, static_cast<double>(up) / static_cast<double>(orig));
+  return VaryingRow{orig, ceil_div(up * in_len, orig), f};
+}
+
+void check_varying(const at::Tensor& orig, int64_t up, int64_t left, int64_t n_taps) {
+  SONIX_CHECK(up >= 1, "up must be >= 1, got ", up);
+  SONIX_CHECK(left >= 0, "left must be >= 0, got ", left);
+  SONIX_CHECK(n_taps >= 1, "n_taps must be >= 1, got ", n_taps);
+  const at::Tensor o = orig.cpu();
+  SONIX_CHECK(o.numel() == 0 || o.min().item<int64_t>() >= 1, "orig must hold rates >= 1");
+}
+
+}  // namespace
+
+at::Tensor resample_varying_cpu(const at::Tensor& input, const at::Tensor& orig, int64_t up, int64_t left,
+                                int64_t n_taps, double rolloff, double lpw, int64_t window, double beta,
+                                int64_t out_len) {
+  check_rows(input, "input");
+  check_rates_tensor(orig, input);
+  check_varying(orig, up, left, n_taps);
+  SONIX_CHECK(out_len >= 0, "out_len must be >= 0, got ", out_len);
+  const SincFilter base = make_sinc_filter(rolloff, lpw, window, beta);
+  const at::ScalarType acc = compute_type(input.scalar_type());
+  const at::Tensor x = input.to(acc).contiguous();
+  const at::Tensor rates = orig.contiguous();
+  const int64_t in_len = x.size(1), T = padded_taps(n_taps);
+  at::Tensor y = at::empty({x.size(0), out_len}, x.options());
+  AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_varying_cpu", [&] {
+    const scalar_t* xp = x.const_data_ptr<scalar_t>();
+    const int64_t* rp = rates.const_data_ptr<int64_t>();
+    scalar_t* yp = y.mutable_data_ptr<scalar_t>();
+    for_row_blocks(x.size(0), out_len, [&](int64_t r, int64_t c0, int64_t c1) {
+      const VaryingRow row = varying_row(rp[r], up, in_len, base);
+      const scalar_t* xr = xp + r * in_len;
+      scalar_t* yr = yp + r * out_len;
+      std::vector<scalar_t> h(T, scalar_t(0));
+      for (int64_t j = c0; j < c1; ++j) {
+        if (j >= row.out_len) {
+          yr[j] = 0;
+        } else if (row.orig == up) {
+          yr[j] = xr[j];
+        } else {
+          const int64_t num = j * row.orig, bj = num / up;
+          const double frac = static_cast<double>(num % up) / static_cast<double>(up);
+          for (int64_t k = 0; k < n_taps; ++k)
+            h[k] = static_cast<scalar_t>(sinc_tap(static_cast<double>(k - left) - frac, row.f));
+          const int64_t s = bj - left;
+          yr[j] = (s >= 0 && s + T <= in_len) ? dot_padded(xr + s, h.data(), T) : dot_bounded(xr, s, in_len, h.data(), T);
+        }
+      }
+    });
+  });
+  return y.to(input.scalar_type());
+}
+
+at::Tensor resample_varying_backward_cpu(const at::Tensor& grad, const at::Tensor& orig, int64_t up, int64_t left,
+                                         int64_t n_taps, double rolloff, double lpw, int64_t window, double beta,
+                                         int64_t in_len) {
+  check_rows(grad, "grad");
+  check_rates_tensor(orig, grad);
+  check_varying(orig, up, left, n_taps);
+  SONIX_CHECK(in_len >= 0, "in_len must be >= 0, got ", in_len);
+  const SincFilter base = make_sinc_filter(rolloff, lpw, window, beta);
+  const at::ScalarType acc = compute_type(grad.scalar_type());
+  const at::Tensor g = grad.to(acc).contiguous();
+  const at::Tensor rates = orig.contiguous();
+  const int64_t out_len = g.size(1);
+  at::Tensor gx = at::empty({g.size(0), in_len}, g.options());
+  AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_varying_backward_cpu", [&] {
+    const scalar_t* gp = g.const_data_ptr<scalar_t>();
+    const int64_t* rp = rates.const_data_ptr<int64_t>();
+    scalar_t* op = gx.mutable_data_ptr<scalar_t>();
+    for_row_blocks(g.size(0), in_len, [&](int64_t r, int64_t i0, int64_t i1) {
+      const VaryingRow row = varying_row(rp[r], up, in_len, base);
+      const scalar_t* gr = gp + r * out_len;
+      const int64_t n_out = std::min(out_len, row.out_len);
+      for (int64_t i = i0; i < i1; ++i) {
+        scalar_t v = 0;
+        if (row.orig == up) {
+          v = i < n_out ? gr[i] : scalar_t(0);
+        } else {
+          const int64_t lo = std::max<int64_t>(poly_first_reader(i, row.orig, up, left, n_taps), 0);
+          const int64_t hi = std::min(poly_last_reader(i, row.orig, up, left), n_out - 1);
+          for (int64_t j = lo; j <= hi; ++j) {
+            const int64_t num = j * row.orig;
+            const double frac = static_cast<double>(num % up) / static_cast<double>(up);
+            const double d = static_cast<double>(i - num / up) - frac;
+            v += gr[j] * static_cast<scalar_t>(sinc_tap(d, row.f));
+          }
+        }
+        op[r * in_len + i] = v;
+      }
+    });
+  });
+  return gx.to(grad.scalar_type());
+}
+
+TORCH_LIBRARY_IMPL(sonix, CPU, m) {
+  m.impl("resample_poly", &resample_poly_cpu);
+  m.impl("resample_poly_backward", &resample_poly_backward_cpu);
+  m.impl("resample_varying", &resample_varying_cpu);
+  m.impl("resample_varying_backward", &resample_varying_backward_cpu);
+}
+
+}  // namespace sonix
