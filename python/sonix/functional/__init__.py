@@ -2,11 +2,14 @@
 
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
+from .layers import causal_conv1d, causal_conv1d_update, snake
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
     "amplitude_to_DB",
     "amplitude_to_db",
+    "causal_conv1d",
+    "causal_conv1d_update",
     "apply_top_db",
     "create_dct",
     "hz_to_mel",
@@ -19,6 +22,7 @@ __all__ = [
     "mfcc_from_db",
     "power_to_db",
     "prepare_window",
+    "snake",
     "spectrogram",
     "stft",
 ]
