@@ -317,3 +317,20 @@ def test_snake_cuda_matches_cpu(beta):
         outs[dev] = [y, xs.grad, as_.grad] + ([bs.grad] if beta else [])
     for u, v in zip(outs["cpu"], outs["cuda"], strict=True):
         torch.testing.assert_close(v.cpu(), u, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+def test_snake_backward_strided_grad(dtype):
+    """Expanded (stride 0) and strided upstream gradients give the same result as contiguous ones."""
+    a, b = _params(4)
+    x = _x((2, 4, 300), dtype=dtype)
+    a, b = a.to(dtype), b.to(dtype)
+    for g in (
+        torch.ones((), dtype=dtype).expand(2, 4, 300),
+        _x((2, 4, 600), seed=4, dtype=dtype)[..., ::2],
+        _x((2, 300, 4), seed=5, dtype=dtype).transpose(1, 2),
+    ):
+        got = torch.ops.sonix.snake_backward(g, x, a, b, True)
+        want = torch.ops.sonix.snake_backward(g.contiguous(), x, a, b, True)
+        for u, v in zip(got, want, strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-6, atol=1e-6)

@@ -147,45 +147,52 @@ void snake_forward_rows(const scalar_t* x, scalar_t* y, int64_t rows, int64_t ch
   }
 }
 
+// The upstream gradient is read through its strides: autograd hands `sum().backward()` an expanded
+// (stride 0) tensor, and materialising it would add a full write and read of the activation.
+struct GradView {
+  int64_t s0, s1, s2;  // strides over (batch, channels, time)
+};
+
 template <typename scalar_t>
-void snake_backward_rows(const scalar_t* x, const scalar_t* g, scalar_t* gx, double* sums, int64_t rows,
+void snake_backward_rows(const scalar_t* x, const scalar_t* g, GradView gv, scalar_t* gx, double* sums, int64_t rows,
                          int64_t channels, int64_t time, const at::Tensor& table) {
-  if constexpr (std::is_same_v<scalar_t, double>) {
-    const double* tab = table.const_data_ptr<double>();
-    at::parallel_for(0, rows, row_grain(time), [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r)
-        snake_backward_row_f64(x + r * time, g + r * time, gx + r * time, time, tab[r % channels],
-                               tab[channels + r % channels], sums + 2 * r);
-    });
-  } else {
-    const float* tab = table.const_data_ptr<float>();
-    at::parallel_for(0, rows, row_grain(time), [&](int64_t r0, int64_t r1) {
-      float xb[kBlock], gb[kBlock];
-      for (int64_t r = r0; r < r1; ++r) {
-        const float a = tab[r % channels], inv_b = tab[channels + r % channels];
-        if constexpr (std::is_same_v<scalar_t, float>) {
-          snake_backward_row_f32(x + r * time, g + r * time, gx + r * time, time, a, inv_b, sums + 2 * r);
-        } else {
-          double sa = 0.0, sb = 0.0;
-          for (int64_t i0 = 0; i0 < time; i0 += kBlock) {
-            const int64_t len = std::min(kBlock, time - i0);
-            const int64_t off = r * time + i0;
-            for (int64_t i = 0; i < len; ++i) {
-              xb[i] = static_cast<float>(x[off + i]);
-              gb[i] = static_cast<float>(g[off + i]);
-            }
-            double part[2];
-            snake_backward_row_f32(xb, gb, gb, len, a, inv_b, part);
-            for (int64_t i = 0; i < len; ++i) gx[off + i] = static_cast<scalar_t>(gb[i]);
-            sa += part[0];
-            sb += part[1];
-          }
-          sums[2 * r] = sa;
-          sums[2 * r + 1] = sb;
+  using acc_t = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
+  const acc_t* tab = table.const_data_ptr<acc_t>();
+  at::parallel_for(0, rows, row_grain(time), [&](int64_t r0, int64_t r1) {
+    acc_t xb[kBlock], gb[kBlock];
+    for (int64_t r = r0; r < r1; ++r) {
+      const acc_t a = tab[r % channels], inv_b = tab[channels + r % channels];
+      const scalar_t* grow = g + (r / channels) * gv.s0 + (r % channels) * gv.s1;
+      if constexpr (std::is_same_v<scalar_t, acc_t>) {
+        if (gv.s2 == 1) {
+          if constexpr (std::is_same_v<acc_t, float>)
+            snake_backward_row_f32(x + r * time, grow, gx + r * time, time, a, inv_b, sums + 2 * r);
+          else
+            snake_backward_row_f64(x + r * time, grow, gx + r * time, time, a, inv_b, sums + 2 * r);
+          continue;
         }
       }
-    });
-  }
+      double sa = 0.0, sb = 0.0;
+      for (int64_t i0 = 0; i0 < time; i0 += kBlock) {
+        const int64_t len = std::min(kBlock, time - i0);
+        const int64_t off = r * time + i0;
+        for (int64_t i = 0; i < len; ++i) {
+          xb[i] = static_cast<acc_t>(x[off + i]);
+          gb[i] = static_cast<acc_t>(grow[(i0 + i) * gv.s2]);
+        }
+        double part[2];
+        if constexpr (std::is_same_v<acc_t, float>)
+          snake_backward_row_f32(xb, gb, gb, len, a, inv_b, part);
+        else
+          snake_backward_row_f64(xb, gb, gb, len, a, inv_b, part);
+        for (int64_t i = 0; i < len; ++i) gx[off + i] = static_cast<scalar_t>(gb[i]);
+        sa += part[0];
+        sb += part[1];
+      }
+      sums[2 * r] = sa;
+      sums[2 * r + 1] = sb;
+    }
+  });
 }
 
 }  // namespace
@@ -213,7 +220,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> snake_backward_cpu(const at::Tens
   SONIX_CHECK(grad.sizes() == input.sizes(), "grad must have the shape of input ", input.sizes(), ", got ",
               grad.sizes());
   const at::Tensor x = input.contiguous();
-  const at::Tensor g = grad.to(x.scalar_type()).contiguous();
+  const at::Tensor g = grad.to(x.scalar_type());  // any strides
+  const GradView gview{g.stride(0), g.stride(1), g.stride(2)};
   at::Tensor gx = at::empty_like(x, at::MemoryFormat::Contiguous);
   const int64_t batch = x.size(0), channels = x.size(1), time = x.size(2), rows = batch * channels;
   const at::ScalarType acc = compute_type(x.scalar_type());
@@ -222,7 +230,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> snake_backward_cpu(const at::Tens
   double* sums = row_sums.mutable_data_ptr<double>();
   if (x.numel() > 0) {
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sonix_snake_backward_cpu", [&] {
-      snake_backward_rows<scalar_t>(x.const_data_ptr<scalar_t>(), g.const_data_ptr<scalar_t>(),
+      snake_backward_rows<scalar_t>(x.const_data_ptr<scalar_t>(), g.const_data_ptr<scalar_t>(), gview,
                                     gx.mutable_data_ptr<scalar_t>(), sums, rows, channels, time, table);
     });
   }
