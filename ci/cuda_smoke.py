@@ -57,6 +57,33 @@ def _cases():
         x,
         lambda v, d: F.mel_spectrogram(v.half(), 16000, 400, hop_length=160, mel_fb=fb(d)).float(),
     )
+    # ---- layers: snake, causal depthwise conv1d (parameters built on the device from fixed values)
+    act = torch.randn(2, 6, 1001, generator=g)
+    alpha = torch.randn(6, generator=g) * 0.3
+    beta = torch.randn(6, generator=g) * 0.3
+    cw = torch.randn(6, 31, generator=g) * 0.2
+    cb = torch.randn(6, generator=g)
+    lengths = torch.tensor([1001, 400])
+
+    def p(t, d):
+        return t.to(d)
+
+    yield "snake", act, lambda v, d: F.snake(v, p(alpha, d).exp())
+    yield "snakebeta log", act, lambda v, d: F.snake(v, p(alpha, d), p(beta, d), logscale=True)
+    yield "snake half", act, lambda v, d: F.snake(v.half(), p(alpha, d).exp()).float()
+    yield "causal_conv", act, lambda v, d: F.causal_conv1d(v, p(cw, d), p(cb, d))
+    yield (
+        "causal_conv glu",
+        act,
+        lambda v, d: F.causal_conv1d(
+            v, p(cw[:, :5], d), p(cb, d), activation="glu", lengths=p(lengths, d)
+        ),
+    )
+    yield (
+        "causal_conv gelu",
+        act,
+        lambda v, d: F.causal_conv1d(v[:, :, ::2], p(cw[:, :4], d), None, activation="gelu"),
+    )
 
 
 def _run(fn, inp: torch.Tensor, device: str):

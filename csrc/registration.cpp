@@ -38,4 +38,23 @@ TORCH_LIBRARY(sonix, m) {
   // rows are zero past their own length ceil(up * in_len / orig) and rows with orig == up are copied.
   m.def("resample_varying(Tensor input, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt out_len) -> Tensor");
   m.def("resample_varying_backward(Tensor grad, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt in_len) -> Tensor");
+
+  // ---- layers: snake, causal depthwise conv1d ----------------------------------------------------
+  // Snake / SnakeBeta of a (batch, channels, time) input: y = x + sin(a x)^2 / (b + 1e-9) with a = alpha,
+  // b = beta (or alpha when beta is None), each (channels,); logscale: a = exp(alpha), b = exp(beta).
+  m.def("snake(Tensor input, Tensor alpha, Tensor? beta, bool logscale) -> Tensor");
+  // (grad_input, grad_alpha, grad_beta); grad_beta has 0 elements when beta is None.
+  m.def("snake_backward(Tensor grad, Tensor input, Tensor alpha, Tensor? beta, bool logscale) -> (Tensor, Tensor, Tensor)");
+  // Causal depthwise conv of a (batch, channels, time) input with a (channels, width) weight:
+  // z[b,c,t] = bias[c] + sum_k weight[c,k] x[b,c,t-width+1+k] (zero history), then activation
+  // ("none", "silu", "gelu" (erf), "glu": z[:, :C/2] * sigmoid(z[:, C/2:])). lengths (batch,) int64:
+  // outputs at t >= lengths[b] are 0.
+  m.def("causal_conv1d(Tensor input, Tensor weight, Tensor? bias, Tensor? lengths, str activation) -> Tensor");
+  // (grad_input, grad_weight, grad_bias); grad_bias has 0 elements when bias is None.
+  m.def("causal_conv1d_backward(Tensor grad, Tensor input, Tensor weight, Tensor? bias, Tensor? lengths, str activation) -> (Tensor, Tensor, Tensor)");
+  // Streaming step: input (batch, channels, chunk) continues the history conv_state (batch, channels,
+  // width - 1); returns (output chunk, new state). Chunk by chunk equal to causal_conv1d of the whole.
+  // Test hook: float32 (sin, cos) by the vectorised CPU routine the Snake kernels use (CPU only).
+  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor)");
+  m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
 }

@@ -40,3 +40,39 @@ SONIX_HD SnakePartials<T> snake_partials(T x, T a, T inv_b) {
 }
 
 }  // namespace sonix
+
+namespace sonix {
+
+// Per-channel constants of the Snake family from the module parameters: a = alpha (exp(alpha) with
+// log-scale parameters), b = beta (SnakeBeta) or a (Snake), inv_b = 1 / (b + eps).
+template <typename T>
+struct SnakeChannel {
+  T a;
+  T b;
+  T inv_b;
+};
+
+template <typename T>
+SONIX_HD SnakeChannel<T> snake_channel(T alpha, T beta, bool has_beta, bool logscale) {
+  const T a = logscale ? exp(alpha) : alpha;
+  const T b = has_beta ? (logscale ? exp(beta) : beta) : a;
+  return {a, b, T(1) / (b + T(kSnakeEps))};
+}
+
+// Chain rule from the per-channel sums of the upstream gradient g,
+//   sum_a = sum g * x * sin(2ax)  (so dL/da = inv_b * sum_a),  sum_b = sum g * sin(ax)^2  (= dL/d inv_b),
+// to the module parameters. Without beta, b = a and both paths land on alpha.
+template <typename T>
+SONIX_HD void snake_param_grads(const SnakeChannel<T>& ch, bool has_beta, bool logscale, T sum_a, T sum_b,
+                                T* grad_alpha, T* grad_beta) {
+  const T dl_da = ch.inv_b * sum_a;
+  const T dl_db = -ch.inv_b * ch.inv_b * sum_b;
+  if (has_beta) {
+    *grad_alpha = dl_da * (logscale ? ch.a : T(1));
+    *grad_beta = dl_db * (logscale ? ch.b : T(1));
+  } else {
+    *grad_alpha = (dl_da + dl_db) * (logscale ? ch.a : T(1));
+  }
+}
+
+}  // namespace sonix

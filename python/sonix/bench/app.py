@@ -28,6 +28,7 @@ from .runner import (
 )
 
 FAMILIES = ("spectral", "filters")
+FAMILIES = ("spectral", "layers")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

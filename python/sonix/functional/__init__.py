@@ -28,12 +28,15 @@ from .loudness import integrated_loudness, k_weighting, loudness_normalize
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .resample import resample
+from .layers import causal_conv1d, causal_conv1d_update, snake
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
     "allpass_biquad",
     "amplitude_to_DB",
     "amplitude_to_db",
+    "causal_conv1d",
+    "causal_conv1d_update",
     "apply_top_db",
     "band_biquad",
     "bandpass_biquad",
@@ -69,6 +72,7 @@ __all__ = [
     "sosfilt",
     "sosfilt_zi",
     "sosfiltfilt",
+    "snake",
     "spectrogram",
     "stft",
     "treble_biquad",

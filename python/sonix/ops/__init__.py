@@ -8,3 +8,7 @@ from . import resample, spectral
 from .spectral import LogSpec
 
 __all__ = ["LogSpec", "resample", "spectral"]
+from . import causal_conv, snake, spectral
+from .spectral import LogSpec
+
+__all__ = ["LogSpec", "causal_conv", "snake", "spectral"]
