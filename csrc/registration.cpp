@@ -18,4 +18,12 @@ TORCH_LIBRARY(sonix, m) {
   // Elementwise scale * ln(max(input + offset, amin)) + bias (power_to_db, amplitude_to_db, log-mel).
   m.def("log_compress(Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
   m.def("log_compress_backward(Tensor grad, Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
+
+  // ---- layers_extra: anti-aliased activation (BigVGAN Activation1d), PCEN ------------------------
+  // upsample (zero-stuff + up_filter, replicate padding, x up_ratio) -> Snake (beta None) or SnakeBeta
+  // per channel -> replicate-padded low-pass (down_filter) at stride down_ratio, fused; input
+  // (batch, channels, time) -> (batch, channels, (time * up_ratio - 1) // down_ratio + 1), input dtype.
+  m.def("anti_alias_activation(Tensor input, Tensor alpha, Tensor? beta, Tensor up_filter, Tensor down_filter, int up_ratio, int down_ratio, bool log_scale) -> Tensor");
+  // (grad input, grad alpha, grad beta: empty when beta is None); the filters get no gradient.
+  m.def("anti_alias_activation_backward(Tensor grad, Tensor input, Tensor alpha, Tensor? beta, Tensor up_filter, Tensor down_filter, int up_ratio, int down_ratio, bool log_scale) -> (Tensor, Tensor, Tensor)");
 }
