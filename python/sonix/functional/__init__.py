@@ -2,6 +2,7 @@
 
 from .antialias import anti_alias_activation, antialias_filter
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
+from .pcen import pcen
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
@@ -20,6 +21,7 @@ __all__ = [
     "melscale_fbanks",
     "mfcc",
     "mfcc_from_db",
+    "pcen",
     "power_to_db",
     "prepare_window",
     "spectrogram",

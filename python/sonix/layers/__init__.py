@@ -1,5 +1,6 @@
 """nn.Modules of fused model layers."""
 
 from .antialias import Activation1d, SnakeParameters
+from .pcen import PCEN
 
-__all__ = ["Activation1d", "SnakeParameters"]
+__all__ = ["PCEN", "Activation1d", "SnakeParameters"]
