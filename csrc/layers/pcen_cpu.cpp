@@ -133,10 +133,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   });
   const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, 4}).sum(0);
   return {gx,
-          sums.select(1, 0).to(s.scalar_type()),
-          sums.select(1, 1).to(alpha.scalar_type()),
-          sums.select(1, 2).to(delta.scalar_type()),
-          sums.select(1, 3).to(r.scalar_type()),
+          sums.select(1, 0).to(s.scalar_type(), false, true),
+          sums.select(1, 1).to(alpha.scalar_type(), false, true),
+          sums.select(1, 2).to(delta.scalar_type(), false, true),
+          sums.select(1, 3).to(r.scalar_type(), false, true),
           g_m0};
 }
 
