@@ -57,4 +57,19 @@ TORCH_LIBRARY(sonix, m) {
   // Test hook: float32 (sin, cos) by the vectorised CPU routine the Snake kernels use (CPU only).
   m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor)");
   m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
+
+  // ---- layers_extra: anti-aliased activation (BigVGAN Activation1d), PCEN ------------------------
+  // upsample (zero-stuff + up_filter, replicate padding, x up_ratio) -> Snake (beta None) or SnakeBeta
+  // per channel -> replicate-padded low-pass (down_filter) at stride down_ratio, fused; input
+  // (batch, channels, time) -> (batch, channels, (time * up_ratio - 1) // down_ratio + 1), input dtype.
+  m.def("anti_alias_activation(Tensor input, Tensor alpha, Tensor? beta, Tensor up_filter, Tensor down_filter, int up_ratio, int down_ratio, bool log_scale) -> Tensor");
+  // (grad input, grad alpha, grad beta: empty when beta is None); the filters get no gradient.
+  m.def("anti_alias_activation_backward(Tensor grad, Tensor input, Tensor alpha, Tensor? beta, Tensor up_filter, Tensor down_filter, int up_ratio, int down_ratio, bool log_scale) -> (Tensor, Tensor, Tensor)");
+  // PCEN of an energy spectrogram (batch, channels, frames) with per-channel (channels,) smoothing s,
+  // alpha, delta, r: (output in the input dtype, final smoother state (batch, channels) in the compute
+  // dtype). initial_state (batch, channels) is the smoother before frame 0 (None: ones, as librosa).
+  m.def("pcen(Tensor input, Tensor s, Tensor alpha, Tensor delta, Tensor r, Tensor? initial_state, float eps) -> (Tensor, Tensor)");
+  // (grad input, grad s, grad alpha, grad delta, grad r, grad initial_state); grad_state: gradient of
+  // the final state (None: zero).
+  m.def("pcen_backward(Tensor grad, Tensor? grad_state, Tensor input, Tensor s, Tensor alpha, Tensor delta, Tensor r, Tensor? initial_state, float eps) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
 }

@@ -1,6 +1,8 @@
 """Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, IIR filters, loudness."""
 
+from .antialias import anti_alias_activation, antialias_filter
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
+from .pcen import pcen
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .filter_design import biquad_coeffs, butter_sos, deemphasis_coeffs, preemphasis_coeffs
 from .filtering import (
@@ -33,6 +35,8 @@ from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window
 
 __all__ = [
     "allpass_biquad",
+    "anti_alias_activation",
+    "antialias_filter",
     "amplitude_to_DB",
     "amplitude_to_db",
     "causal_conv1d",
@@ -65,6 +69,7 @@ __all__ = [
     "melscale_fbanks",
     "mfcc",
     "mfcc_from_db",
+    "pcen",
     "power_to_db",
     "preemphasis_coeffs",
     "resample",

@@ -12,3 +12,7 @@ from . import causal_conv, snake, spectral
 from .spectral import LogSpec
 
 __all__ = ["LogSpec", "causal_conv", "snake", "spectral"]
+from . import antialias, pcen, spectral
+from .spectral import LogSpec
+
+__all__ = ["LogSpec", "antialias", "pcen", "spectral"]
