@@ -2,6 +2,7 @@
 
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
+from .losses import multi_resolution_stft_loss, multi_scale_mel_loss, stft_loss
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
@@ -17,8 +18,11 @@ __all__ = [
     "melscale_fbanks",
     "mfcc",
     "mfcc_from_db",
+    "multi_resolution_stft_loss",
+    "multi_scale_mel_loss",
     "power_to_db",
     "prepare_window",
     "spectrogram",
     "stft",
+    "stft_loss",
 ]

@@ -1,6 +1,6 @@
 """The raw custom ops (torch.ops.sonix.*) with their fake kernels and autograd registrations."""
 
-from . import spectral
+from . import losses, spectral
 from .spectral import LogSpec
 
-__all__ = ["LogSpec", "spectral"]
+__all__ = ["LogSpec", "losses", "spectral"]
