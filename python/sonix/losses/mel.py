@@ -20,6 +20,8 @@ class MultiScaleMelLoss(torch.nn.Module):
     ``mag_weight=0``, ``pow=1`` (BigVGAN v1's L1 of ``ln(max(mel, 1e-5))``: ``log_base="e"``; its
     ``sqrt(|X|^2 + 1e-9)`` magnitude and uncentred framing are not reproduced).
 
+    ``weight`` is stored and not applied, as in DAC (its training loop scales each loss by it).
+
     ``forward(input, target)``: same shape (..., time), any float dtype, CPU or CUDA; a scalar
     (float64 for float64 inputs, else float32). Differentiable w.r.t. both; compiles.
     """
