@@ -84,6 +84,13 @@ def _cases():
         act,
         lambda v, d: F.causal_conv1d(v[:, :, ::2], p(cw[:, :4], d), None, activation="gelu"),
     )
+    # losses: gradient w.r.t. the prediction, against a fixed target
+    target = 0.8 * torch.roll(x, 7, -1)
+    mrstft = sonix.losses.MultiResolutionSTFTLoss([256, 512, 128], [30, 60, 12], [150, 300, 60])
+    yield "mrstft loss", x, lambda v, d: mrstft(v, target.to(d))
+    yield "mrstft loss f64", x.double(), lambda v, d: mrstft(v, target.double().to(d))
+    mel_loss = sonix.losses.MultiScaleMelLoss(16000, n_mels=[40, 20], window_lengths=[512, 128])
+    yield "mel loss", x, lambda v, d: mel_loss(v, target.to(d))
 
 
 def _run(fn, inp: torch.Tensor, device: str):

@@ -72,4 +72,12 @@ TORCH_LIBRARY(sonix, m) {
   // (grad input, grad s, grad alpha, grad delta, grad r, grad initial_state); grad_state: gradient of
   // the final state (None: zero).
   m.def("pcen_backward(Tensor grad, Tensor? grad_state, Tensor input, Tensor s, Tensor alpha, Tensor delta, Tensor r, Tensor? initial_state, float eps) -> (Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+
+  // ---- losses -----------------------------------------------------------------------------------
+  // Per-row sums of the fused STFT loss of input against target (both real (batch, time)): (batch, 4)
+  // [sum (|Y|-|X|)^2, sum |Y|^2, sum dist(ln|Y| - ln|X|), sum dist(|Y| - |X|)] with |X| =
+  // sqrt(max(|STFT|^2, eps)) and dist |u| (distance 1) or u^2 (distance 2); float32 or float64.
+  m.def("stft_loss_sums(Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance) -> Tensor");
+  // Gradients of the sums w.r.t. input and target (an empty tensor where not requested).
+  m.def("stft_loss_sums_backward(Tensor grad, Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance, bool input_grad, bool target_grad) -> (Tensor, Tensor)");
 }

@@ -29,6 +29,7 @@ from .runner import (
 
 FAMILIES = ("spectral", "filters")
 FAMILIES = ("spectral", "layers")
+FAMILIES = ("spectral", "losses")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

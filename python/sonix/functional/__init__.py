@@ -31,6 +31,7 @@ from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .resample import resample
 from .layers import causal_conv1d, causal_conv1d_update, snake
+from .losses import multi_resolution_stft_loss, multi_scale_mel_loss, stft_loss
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
@@ -70,6 +71,8 @@ __all__ = [
     "mfcc",
     "mfcc_from_db",
     "pcen",
+    "multi_resolution_stft_loss",
+    "multi_scale_mel_loss",
     "power_to_db",
     "preemphasis_coeffs",
     "resample",
@@ -81,4 +84,5 @@ __all__ = [
     "spectrogram",
     "stft",
     "treble_biquad",
+    "stft_loss",
 ]

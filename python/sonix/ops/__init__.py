@@ -16,3 +16,7 @@ from . import antialias, pcen, spectral
 from .spectral import LogSpec
 
 __all__ = ["LogSpec", "antialias", "pcen", "spectral"]
+from . import losses, spectral
+from .spectral import LogSpec
+
+__all__ = ["LogSpec", "losses", "spectral"]
