@@ -188,12 +188,15 @@ class AudioDataset(torch.utils.data.Dataset):
         return out
 
     def label_tensor(self, labels: Sequence[str]) -> torch.Tensor:
-        """Class index (int64 scalar) or, with ``multi_label``, a multi-hot float32 vector."""
+        """Class index (int64 scalar; -1 when unlabelled) or, with ``multi_label``, a multi-hot float32
+        vector."""
         if self.multi_label:
             y = torch.zeros(len(self.classes))
             for lab in labels:
                 y[self._class_index[lab]] = 1.0
             return y
+        if not labels:
+            return torch.tensor(-1)  # unlabelled (inference)
         if len(labels) != 1:
             raise ValueError(f"sonix.data: single-label data needs one label per item, got {labels}")
         return torch.tensor(self._class_index[labels[0]])
