@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,7 +288,10 @@ def export(predictor: Predictor, path: str | os.PathLike, channels: int = 1) -> 
 def load_exported(path: str | os.PathLike, device: str | torch.device = "cpu") -> Predictor:
     """A :class:`Predictor` around a program saved by :func:`export`."""
     extra = {"sonix.json": ""}
-    program = torch.export.load(path, extra_files=extra)
+    with warnings.catch_warnings():
+        # torch's pt2 loader warns about weight groups it merges; harmless for CPU/GPU-agnostic weights
+        warnings.filterwarnings("ignore", message="No complete tensor found")
+        program = torch.export.load(path, extra_files=extra)
     meta = json.loads(extra["sonix.json"])
     module = program.module().to(device)
     return Predictor(
