@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import torch
+
+
+@lru_cache(maxsize=16)
+def _torchaudio_resampler(orig_freq: int, new_freq: int):
+    import torchaudio.transforms
+
+    # the module builds its windowed-sinc kernel once; torchaudio.functional.resample rebuilds it on
+    # every call, which costs more than the convolution for short clips
+    return torchaudio.transforms.Resample(orig_freq, new_freq)
 
 
 def resample(waveform: torch.Tensor, orig_freq: int, new_freq: int) -> torch.Tensor:
@@ -12,10 +23,9 @@ def resample(waveform: torch.Tensor, orig_freq: int, new_freq: int) -> torch.Ten
     from .. import functional
 
     fn = getattr(functional, "resample", None)
-    if fn is None:
-        # Fallback until the sonix resampler lands on this branch (the lead removes it at merge):
-        # torchaudio's windowed-sinc resampler has the same signature.
-        import torchaudio.functional
-
-        fn = torchaudio.functional.resample
-    return fn(waveform, orig_freq, new_freq)
+    if fn is not None:
+        return fn(waveform, orig_freq, new_freq)
+    # Fallback until the sonix resampler lands on this branch (the lead removes it at merge):
+    # torchaudio's windowed-sinc resampler (same default parameters as torchaudio.functional.resample).
+    with torch.no_grad():
+        return _torchaudio_resampler(orig_freq, new_freq)(waveform)

@@ -92,10 +92,13 @@ def _event(cls: str, n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     raise ValueError(f"sonix.data.demo: unknown class {cls!r}; choose from {CLASSES}")
 
 
-def make_clip(cls: str, sr: int, rng: np.random.Generator) -> np.ndarray:
+def make_clip(
+    cls: str, sr: int, rng: np.random.Generator, seconds: tuple[float, float] = (1.0, 2.0)
+) -> np.ndarray:
     """One float32 mono clip of class ``cls`` at ``sr`` Hz: an event of 0.3-1.0 s at a random place in
-    1.0-2.0 s of coloured background noise, at an SNR of 0-30 dB, peak level 0.2-0.9."""
-    n = int(sr * rng.uniform(1.0, 2.0))
+    ``seconds`` (a range; default 1.0-2.0 s) of coloured background noise, at an SNR of 0-30 dB, peak
+    level 0.2-0.9."""
+    n = int(sr * rng.uniform(*seconds))
     m = int(sr * rng.uniform(0.3, 1.0))
     event = _event(cls, m, sr, rng)
     event /= np.sqrt(np.mean(event**2)) + 1e-9
@@ -119,9 +122,10 @@ def write_demo_dataset(
     seed: int = 0,
     classes: Sequence[str] = CLASSES,
     fmt: str = "wav",
+    seconds: tuple[float, float] = (1.0, 2.0),
 ) -> Path:
     """Write ``out/<class>/<class>_<i>.<fmt>`` and ``out/manifest.csv`` (path, label); returns the
-    manifest path. Deterministic for a given seed."""
+    manifest path. Clip lengths are drawn from the ``seconds`` range. Deterministic for a given seed."""
     if n_per_class < 1:
         raise ValueError(f"sonix demo-data: --n-per-class must be >= 1, got {n_per_class}")
     out = Path(out)
@@ -132,7 +136,7 @@ def write_demo_dataset(
         for i in range(n_per_class):
             sr = int(rng.choice(list(rates)))
             rel = f"{cls}/{cls}_{i:04d}.{fmt}"
-            sf.write(out / rel, make_clip(cls, sr, rng), sr, subtype="PCM_16" if fmt != "ogg" else None)
+            sf.write(out / rel, make_clip(cls, sr, rng, seconds), sr, subtype="PCM_16" if fmt != "ogg" else None)
             rows.append((rel, cls))
     manifest = out / "manifest.csv"
     with open(manifest, "w", newline="") as f:
