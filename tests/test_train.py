@@ -41,7 +41,7 @@ class _Small(nn.Module):
 
 def _run(demo, model_seed=0, **kw):
     torch.manual_seed(model_seed)
-    model = kw.pop("model", None) or CNNTagger(5, channels=(4, 8), dropout=0.3)
+    model = kw.pop("model", lambda: CNNTagger(5, channels=(4, 8), dropout=0.3))()  # built after seeding
     ds = AudioDataset(demo, crop_seconds=0.25, seed=1)
     kw.setdefault("batch_size", 4)
     return fit(model, ds, frontend=make_frontend(FRONTEND), progress=False, seed=0, **kw)
@@ -67,10 +67,9 @@ def test_seeded_runs_reproduce_and_seeds_differ(demo):
 
 
 def test_grad_accum_matches_one_big_batch(demo):
-    big = _run(demo, model=_Small(), steps=2, batch_size=8, optimizer=lambda p: torch.optim.SGD(p, 0.1))
-    acc = _run(
-        demo, model=_Small(), steps=2, batch_size=4, grad_accum=2, optimizer=lambda p: torch.optim.SGD(p, 0.1)
-    )
+    sgd = lambda p: torch.optim.SGD(p, 0.1)  # noqa: E731
+    big = _run(demo, model=_Small, steps=2, batch_size=8, optimizer=sgd)
+    acc = _run(demo, model=_Small, steps=2, batch_size=4, grad_accum=2, optimizer=sgd)
     for a, b in zip(big.model.parameters(), acc.model.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(torch.tensor(big.losses), torch.tensor(acc.losses), rtol=1e-5, atol=1e-6)
@@ -112,7 +111,7 @@ def _free_port() -> int:
 def _ddp_worker(rank: int, world: int, port: int, root: str, out: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
     torch.set_num_threads(1)
-    res = _run(root, model=_Small(), steps=3, batch_size=4, optimizer=lambda p: torch.optim.SGD(p, 0.1))
+    res = _run(root, model=_Small, steps=3, batch_size=4, optimizer=lambda p: torch.optim.SGD(p, 0.1))
     if rank == 0:
         torch.save({"state": res.model.state_dict(), "losses": res.losses}, out)
 
@@ -121,7 +120,7 @@ def test_ddp_two_processes_equals_one_process(demo, tmp_path):
     out = str(tmp_path / "ddp.pt")
     mp.start_processes(_ddp_worker, args=(2, _free_port(), str(demo), out), nprocs=2, start_method="spawn")
     ddp = torch.load(out)
-    single = _run(demo, model=_Small(), steps=3, batch_size=8, optimizer=lambda p: torch.optim.SGD(p, 0.1))
+    single = _run(demo, model=_Small, steps=3, batch_size=8, optimizer=lambda p: torch.optim.SGD(p, 0.1))
     torch.testing.assert_close(torch.tensor(ddp["losses"]), torch.tensor(single.losses), rtol=1e-5, atol=1e-6)
     for k, v in single.model.state_dict().items():
         torch.testing.assert_close(ddp["state"][k], v, rtol=1e-5, atol=1e-6)

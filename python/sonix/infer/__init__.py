@@ -266,6 +266,13 @@ def export(predictor: Predictor, path: str | os.PathLike, channels: int = 1) -> 
     program = torch.export.export(net, (example,), dynamic_shapes=({0: batch},))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No complete tensor found")
+        _save(program, path, predictor, channels)
+    return path
+
+
+def _save(program, path: Path, predictor: Predictor, channels: int) -> None:
     torch.export.save(
         program,
         path,
@@ -282,7 +289,6 @@ def export(predictor: Predictor, path: str | os.PathLike, channels: int = 1) -> 
             )
         },
     )
-    return path
 
 
 def load_exported(path: str | os.PathLike, device: str | torch.device = "cpu") -> Predictor:
