@@ -18,7 +18,12 @@ ENV = {**os.environ, "OMP_NUM_THREADS": "1"}
 
 def sonix(*args, cwd):
     r = subprocess.run(
-        [sys.executable, "-m", "sonix.cli", *map(str, args)], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "sonix.cli", *map(str, args)],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr[-3000:]
     return r
@@ -40,9 +45,31 @@ def test_help_explains_every_option(command, capsys):
 def test_demo_train_infer_export_stream(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["demo-data", "d", "--n-per-class", "2", "--seed", "1"]) == 0
-    assert (tmp_path / "d" / "manifest.csv").exists() and len(list((tmp_path / "d").rglob("*.wav"))) == 10
-    sonix("train", "d/manifest.csv", "--val", "d", "--epochs", 1, "--batch-size", 5, "--n-mels", 16, "--n-fft", 256,
-          "--crop-seconds", 0.5, "--workers", 0, "--no-progress", "--ckpt-dir", "run", cwd=tmp_path)
+    assert (tmp_path / "d" / "manifest.csv").exists() and len(
+        list((tmp_path / "d").rglob("*.wav"))
+    ) == 10
+    sonix(
+        "train",
+        "d/manifest.csv",
+        "--val",
+        "d",
+        "--epochs",
+        1,
+        "--batch-size",
+        5,
+        "--n-mels",
+        16,
+        "--n-fft",
+        256,
+        "--crop-seconds",
+        0.5,
+        "--workers",
+        0,
+        "--no-progress",
+        "--ckpt-dir",
+        "run",
+        cwd=tmp_path,
+    )
     log = [json.loads(x) for x in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log if "loss" in r] == [1, 2] and "val_accuracy" in log[-1]
     r = sonix("infer", "run", "d/tone", "--format", "csv", "--export", "run/m.pt2", cwd=tmp_path)
@@ -55,7 +82,9 @@ def test_demo_train_infer_export_stream(tmp_path, monkeypatch, capsys):
     streamed = json.loads((tmp_path / "s.json").read_text())
     for a, b in zip(offline, streamed, strict=True):
         assert a["label"] == b["label"]
-        np.testing.assert_allclose(list(a["probs"].values()), list(b["probs"].values()), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            list(a["probs"].values()), list(b["probs"].values()), rtol=1e-5, atol=1e-6
+        )
 
 
 def test_features_resumable_and_sharded(tmp_path, monkeypatch, capsys):
@@ -70,7 +99,23 @@ def test_features_resumable_and_sharded(tmp_path, monkeypatch, capsys):
     assert "5 already done" in capsys.readouterr().err
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert main(["features", "d", "g", "--kind", "mfcc", "--format", "pt", "--workers", "0", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "features",
+                "d",
+                "g",
+                "--kind",
+                "mfcc",
+                "--format",
+                "pt",
+                "--workers",
+                "0",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "g").rglob("*.pt"))) == 2  # files 1 and 3 of 5
 
 

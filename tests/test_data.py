@@ -55,7 +55,10 @@ def test_manifest_csv_jsonl_ranges_and_multilabel(tmp_path):
     a, b = ds[0], ds[1]
     assert a["length"] == 12000 and b["length"] == 16000  # 0.75 s and 1 s at 16 kHz
     assert a["label"].tolist() == [1.0, 1.0] and b["label"].tolist() == [0.0, 1.0]
-    rows = [{"path": "a.wav", "labels": ["x"], "start": 0.0, "end": 0.5}, {"path": "b.flac", "label": "y"}]
+    rows = [
+        {"path": "a.wav", "labels": ["x"], "start": 0.0, "end": 0.5},
+        {"path": "b.flac", "label": "y"},
+    ]
     (tmp_path / "m.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     ds = AudioDataset(tmp_path / "m.jsonl", sample_rate=16000)
     assert ds.classes == ["x", "y"] and ds[0]["length"] == 8000 and int(ds[1]["label"]) == 1
@@ -69,7 +72,9 @@ def test_resampled_tone_keeps_frequency(tmp_path, sr):
     _tone(tmp_path / "t.wav", sr, 1.0, 1000.0)
     x = AudioDataset([Item(str(tmp_path / "t.wav"))], sample_rate=16000)[0]["waveform"][0]
     assert abs(x.shape[-1] - 16000) <= 1
-    spec = torch.fft.rfft(x[1000:-1000] * torch.hann_window(x.shape[-1] - 2000, dtype=x.dtype)).abs()
+    spec = torch.fft.rfft(
+        x[1000:-1000] * torch.hann_window(x.shape[-1] - 2000, dtype=x.dtype)
+    ).abs()
     peak_hz = spec.argmax().item() * 16000 / (x.shape[-1] - 2000)
     assert abs(peak_hz - 1000.0) < 3.0
 
@@ -81,7 +86,9 @@ def test_multichannel_and_mono(tmp_path):
     mono = AudioDataset(items, sample_rate=16000)[0]["waveform"]
     assert stereo.shape == (2, 8000) and mono.shape == (1, 8000)
     torch.testing.assert_close(mono[0], stereo.mean(dim=0))
-    torch.testing.assert_close(stereo[1], 2 * stereo[0], rtol=1e-3, atol=2e-4)  # 16-bit quantisation
+    torch.testing.assert_close(
+        stereo[1], 2 * stereo[0], rtol=1e-3, atol=2e-4
+    )  # 16-bit quantisation
 
 
 def test_random_crops_depend_on_seed_epoch_index_only(demo):
@@ -95,7 +102,9 @@ def test_random_crops_depend_on_seed_epoch_index_only(demo):
     assert torch.equal(ds[3]["waveform"], a)
     fixed = AudioDataset(demo, crop_seconds=0.25, crop="center")
     fixed.set_epoch(5)
-    assert torch.equal(fixed[3]["waveform"], AudioDataset(demo, crop_seconds=0.25, crop="center")[3]["waveform"])
+    assert torch.equal(
+        fixed[3]["waveform"], AudioDataset(demo, crop_seconds=0.25, crop="center")[3]["waveform"]
+    )
 
 
 @pytest.fixture
@@ -143,7 +152,11 @@ def test_multiworker_loading_matches_single_process(demo, context):
     ref = list(torch.utils.data.DataLoader(ds, batch_sampler=sampler, collate_fn=collate))
     got = list(
         torch.utils.data.DataLoader(
-            ds, batch_sampler=sampler, collate_fn=collate, num_workers=2, multiprocessing_context=context
+            ds,
+            batch_sampler=sampler,
+            collate_fn=collate,
+            num_workers=2,
+            multiprocessing_context=context,
         )
     )
     assert len(got) == len(ref) == 3
@@ -173,7 +186,10 @@ def test_bucket_sampler_groups_lengths():
     assert sorted(i for b in batches for i in b) == list(range(200))
     spread = np.mean([max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches])
     assert spread < 2.0  # random batches of 10 would spread ~14
-    ranks = [BucketBatchSampler(lengths, 5, seed=0, pool_batches=20, num_replicas=2, rank=r) for r in range(2)]
+    ranks = [
+        BucketBatchSampler(lengths, 5, seed=0, pool_batches=20, num_replicas=2, rank=r)
+        for r in range(2)
+    ]
     for g, a, b in zip(batches, list(ranks[0]), list(ranks[1]), strict=True):
         assert sorted(a + b) == sorted(g)
     s.set_epoch(0, start_batch=5)

@@ -10,7 +10,17 @@ import pytest
 import torch
 
 from sonix.data import AudioDataset, Item, write_demo_dataset
-from sonix.infer import Predictor, Streamer, export, load_exported, n_windows, predict_files, to_csv, to_json, windows
+from sonix.infer import (
+    Predictor,
+    Streamer,
+    export,
+    load_exported,
+    n_windows,
+    predict_files,
+    to_csv,
+    to_json,
+    windows,
+)
 from sonix.models import CNNTagger
 from sonix.models.frontend import make_frontend
 from sonix.train import fit
@@ -57,7 +67,9 @@ def test_streaming_equals_offline(trained, chunk):
     got = s.finish()
     streamed_windows = torch.cat([e for e in emitted if e.numel()])
     assert len(streamed_windows) < len(offline_windows)  # some windows come out before the end
-    torch.testing.assert_close(streamed_windows, offline_windows[: len(streamed_windows)], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        streamed_windows, offline_windows[: len(streamed_windows)], rtol=1e-5, atol=1e-5
+    )
     torch.testing.assert_close(got, p.aggregate(offline_windows), rtol=1e-5, atol=1e-6)
     assert s.seen == 0  # finish() resets for the next stream
 
@@ -80,8 +92,12 @@ def test_predict_files_batches_and_aggregates(trained):
         x = AudioDataset([Item(str(f))], sample_rate=16000)[0]["waveform"]
         ref = p.aggregate(p.window_logits(windows(x, p.window, p.hop)))
         assert r["windows"] == n_windows(x.shape[-1], p.window, p.hop) >= 2
-        torch.testing.assert_close(torch.tensor(list(r["probs"].values())), ref, rtol=1e-5, atol=1e-6)
-        assert r["label"] == p.classes[int(ref.argmax())] and abs(sum(r["probs"].values()) - 1) < 1e-5
+        torch.testing.assert_close(
+            torch.tensor(list(r["probs"].values())), ref, rtol=1e-5, atol=1e-6
+        )
+        assert (
+            r["label"] == p.classes[int(ref.argmax())] and abs(sum(r["probs"].values()) - 1) < 1e-5
+        )
     probs = predict_files(p, [files[0]], aggregate="probs")[0]
     assert abs(sum(probs["probs"].values()) - 1) < 1e-5
     rows = list(csv.DictReader(io.StringIO(to_csv(recs))))
@@ -93,7 +109,12 @@ def test_export_round_trip(trained, tmp_path):
     p = Predictor.from_checkpoint(trained / "run")
     path = export(p, tmp_path / "m.pt2")
     q = load_exported(path)
-    assert (q.classes, q.sample_rate, q.window, q.hop) == (p.classes, p.sample_rate, p.window, p.hop)
+    assert (q.classes, q.sample_rate, q.window, q.hop) == (
+        p.classes,
+        p.sample_rate,
+        p.window,
+        p.hop,
+    )
     for batch in (1, 3):
         x = torch.randn(batch, 1, p.window, generator=torch.Generator().manual_seed(batch)) * 0.1
         torch.testing.assert_close(q.window_logits(x), p.window_logits(x), rtol=1e-5, atol=1e-5)

@@ -41,7 +41,9 @@ class _Small(nn.Module):
 
 def _run(demo, model_seed=0, **kw):
     torch.manual_seed(model_seed)
-    model = kw.pop("model", lambda: CNNTagger(5, channels=(4, 8), dropout=0.3))()  # built after seeding
+    model = kw.pop(
+        "model", lambda: CNNTagger(5, channels=(4, 8), dropout=0.3)
+    )()  # built after seeding
     ds = AudioDataset(demo, crop_seconds=0.25, seed=1)
     kw.setdefault("batch_size", 4)
     return fit(model, ds, frontend=make_frontend(FRONTEND), progress=False, seed=0, **kw)
@@ -54,7 +56,9 @@ def test_resume_continues_the_same_loss_curve(demo, tmp_path):
     assert load_checkpoint(tmp_path)["position"] == 3  # mid-epoch (5 batches per epoch)
     second = _run(demo, steps=7, scheduler=sched, ckpt_dir=tmp_path, resume=True)
     assert first.losses + second.losses == full.losses  # bitwise
-    for a, b in zip(full.model.state_dict().values(), second.model.state_dict().values(), strict=True):
+    for a, b in zip(
+        full.model.state_dict().values(), second.model.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
     lines = (tmp_path / "log.jsonl").read_text().splitlines()
     assert [int(__import__("json").loads(ln)["step"]) for ln in lines] == list(range(1, 8))
@@ -72,7 +76,9 @@ def test_grad_accum_matches_one_big_batch(demo):
     acc = _run(demo, model=_Small, steps=2, batch_size=4, grad_accum=2, optimizer=sgd)
     for a, b in zip(big.model.parameters(), acc.model.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(torch.tensor(big.losses), torch.tensor(acc.losses), rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(
+        torch.tensor(big.losses), torch.tensor(acc.losses), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_multilabel_and_validation(demo, tmp_path):
@@ -97,7 +103,9 @@ def test_multilabel_and_validation(demo, tmp_path):
     val = [r for r in res.history if "val_accuracy" in r]
     assert len(val) == 1 and 0.0 <= val[0]["val_accuracy"] <= 1.0 and val[0]["val_items"] == 20
     ck = load_checkpoint(tmp_path)
-    assert ck["multi_label"] and ck["classes"] == ds.classes and ck["frontend_config"]["n_mels"] == 16
+    assert (
+        ck["multi_label"] and ck["classes"] == ds.classes and ck["frontend_config"]["n_mels"] == 16
+    )
     rebuilt = build(ck["model_config"])
     rebuilt.load_state_dict(ck["model"])
 
@@ -109,19 +117,29 @@ def _free_port() -> int:
 
 
 def _ddp_worker(rank: int, world: int, port: int, root: str, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(world)
+    )
     torch.set_num_threads(1)
-    res = _run(root, model=_Small, steps=3, batch_size=4, optimizer=lambda p: torch.optim.SGD(p, 0.1))
+    res = _run(
+        root, model=_Small, steps=3, batch_size=4, optimizer=lambda p: torch.optim.SGD(p, 0.1)
+    )
     if rank == 0:
         torch.save({"state": res.model.state_dict(), "losses": res.losses}, out)
 
 
 def test_ddp_two_processes_equals_one_process(demo, tmp_path):
     out = str(tmp_path / "ddp.pt")
-    mp.start_processes(_ddp_worker, args=(2, _free_port(), str(demo), out), nprocs=2, start_method="spawn")
+    mp.start_processes(
+        _ddp_worker, args=(2, _free_port(), str(demo), out), nprocs=2, start_method="spawn"
+    )
     ddp = torch.load(out)
-    single = _run(demo, model=_Small, steps=3, batch_size=8, optimizer=lambda p: torch.optim.SGD(p, 0.1))
-    torch.testing.assert_close(torch.tensor(ddp["losses"]), torch.tensor(single.losses), rtol=1e-5, atol=1e-6)
+    single = _run(
+        demo, model=_Small, steps=3, batch_size=8, optimizer=lambda p: torch.optim.SGD(p, 0.1)
+    )
+    torch.testing.assert_close(
+        torch.tensor(ddp["losses"]), torch.tensor(single.losses), rtol=1e-5, atol=1e-6
+    )
     for k, v in single.model.state_dict().items():
         torch.testing.assert_close(ddp["state"][k], v, rtol=1e-5, atol=1e-6)
 

@@ -29,9 +29,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 # name, module in sonix.commands, one-line help
 _COMMANDS = (
-    ("features", "features", "extract log-mel / MFCC features of a folder into .npy / .pt (resumable, parallel, sharded)"),
-    ("train", "train", "train a reference model on a class folder or manifest (DDP under torchrun)"),
-    ("infer", "infer", "predict files or folders with a checkpoint; stream; export with torch.export"),
+    (
+        "features",
+        "features",
+        "extract log-mel / MFCC features of a folder into .npy / .pt (resumable, parallel, sharded)",
+    ),
+    (
+        "train",
+        "train",
+        "train a reference model on a class folder or manifest (DDP under torchrun)",
+    ),
+    (
+        "infer",
+        "infer",
+        "predict files or folders with a checkpoint; stream; export with torch.export",
+    ),
     ("demo-data", "demo", "write a small synthesised labelled dataset (wav + manifest.csv)"),
 )
 

@@ -107,7 +107,10 @@ def _dataset(impl: str, files, p: Preset):
         from ..data import AudioDataset, Item
 
         return AudioDataset(
-            [Item(f) for f in files], sample_rate=p.target_rate, crop_seconds=p.crop_seconds, crop="center"
+            [Item(f) for f in files],
+            sample_rate=p.target_rate,
+            crop_seconds=p.crop_seconds,
+            crop="center",
         )
     cls = _LibrosaDataset if impl == "librosa" else _TorchaudioDataset
     return cls(files, p.target_rate, p.crop_seconds)

@@ -24,15 +24,31 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("input", metavar="IN", help="audio file or folder (searched recursively)")
     p.add_argument("out", metavar="OUT", help="output folder")
-    p.add_argument("--kind", choices=("logmel", "mfcc"), default="logmel", help="feature (default: logmel)")
-    p.add_argument("--sample-rate", type=int, default=16000, help="audio is resampled to this rate, Hz (default: 16000)")
+    p.add_argument(
+        "--kind", choices=("logmel", "mfcc"), default="logmel", help="feature (default: logmel)"
+    )
+    p.add_argument(
+        "--sample-rate",
+        type=int,
+        default=16000,
+        help="audio is resampled to this rate, Hz (default: 16000)",
+    )
     p.add_argument("--n-fft", type=int, default=512, help="FFT size (default: 512)")
     p.add_argument("--hop-length", type=int, default=160, help="hop in samples (default: 160)")
     p.add_argument("--n-mels", type=int, default=64, help="mel bands (default: 64)")
-    p.add_argument("--n-mfcc", type=int, default=20, help="MFCC coefficients, with --kind mfcc (default: 20)")
+    p.add_argument(
+        "--n-mfcc", type=int, default=20, help="MFCC coefficients, with --kind mfcc (default: 20)"
+    )
     p.add_argument("--mono", action="store_true", help="average the channels first")
-    p.add_argument("--format", choices=("npy", "pt"), default="npy", help="numpy .npy or torch .pt (default: npy)")
-    p.add_argument("--workers", type=int, default=2, help="worker processes (default: 2; 0: this process)")
+    p.add_argument(
+        "--format",
+        choices=("npy", "pt"),
+        default="npy",
+        help="numpy .npy or torch .pt (default: npy)",
+    )
+    p.add_argument(
+        "--workers", type=int, default=2, help="worker processes (default: 2; 0: this process)"
+    )
     p.add_argument("--overwrite", action="store_true", help="recompute files whose output exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -80,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"sonix features: {src} does not exist (give an audio file or a folder)")
     for name in ("sample_rate", "n_fft", "hop_length", "n_mels", "n_mfcc"):
         if getattr(args, name) < 1:
-            raise SystemExit(f"sonix features: --{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+            raise SystemExit(
+                f"sonix features: --{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}"
+            )
     rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
     files = find_audio(src)[rank::world]
     base = src if src.is_dir() else src.parent
@@ -90,11 +108,23 @@ def run(args: argparse.Namespace) -> int:
         dst = (out / f.relative_to(base)).with_suffix("." + args.format)
         if args.overwrite or not dst.exists():
             jobs.append((str(f), str(dst)))
-    config = {"kind": args.kind, "sample_rate": args.sample_rate, "n_fft": args.n_fft, "hop_length": args.hop_length, "n_mels": args.n_mels, "n_mfcc": args.n_mfcc}
-    print(f"sonix features: rank {rank}/{world}: {len(files)} files, {len(files) - len(jobs)} already done", file=sys.stderr)
+    config = {
+        "kind": args.kind,
+        "sample_rate": args.sample_rate,
+        "n_fft": args.n_fft,
+        "hop_length": args.hop_length,
+        "n_mels": args.n_mels,
+        "n_mfcc": args.n_mfcc,
+    }
+    print(
+        f"sonix features: rank {rank}/{world}: {len(files)} files, {len(files) - len(jobs)} already done",
+        file=sys.stderr,
+    )
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(jobs), desc=f"sonix features[{rank}]", unit="file", disable=args.no_progress)
+    bar = tqdm(
+        total=len(jobs), desc=f"sonix features[{rank}]", unit="file", disable=args.no_progress
+    )
     errors = []
     extra = (args.sample_rate, args.mono, args.format)
     if args.workers <= 0:
@@ -113,5 +143,8 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     for err in errors:
         print(f"sonix features: skipped: {err}", file=sys.stderr)
-    print(f"sonix features: wrote {len(jobs) - len(errors)} files to {out}, {len(errors)} unreadable", file=sys.stderr)
+    print(
+        f"sonix features: wrote {len(jobs) - len(errors)} files to {out}, {len(errors)} unreadable",
+        file=sys.stderr,
+    )
     return 1 if errors else 0

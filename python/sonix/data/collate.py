@@ -7,7 +7,9 @@ import torch
 __all__ = ["collate", "pad_batch"]
 
 
-def pad_batch(waveforms: list[torch.Tensor], multiple_of: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_batch(
+    waveforms: list[torch.Tensor], multiple_of: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``(channels, time_i)`` tensors -> ``(batch, channels, max_time)`` zero-padded at the end, and
     the ``(batch,)`` int64 lengths. ``multiple_of`` rounds the padded length up."""
     channels = {w.shape[0] for w in waveforms}
@@ -32,7 +34,14 @@ def collate(items: list[dict | None]) -> dict:
     kept = [it for it in items if it is not None]
     skipped = len(items) - len(kept)
     if not kept:
-        return {"waveform": None, "lengths": None, "label": None, "index": None, "path": [], "skipped": skipped}
+        return {
+            "waveform": None,
+            "lengths": None,
+            "label": None,
+            "index": None,
+            "path": [],
+            "skipped": skipped,
+        }
     waveform, lengths = pad_batch([it["waveform"] for it in kept])
     return {
         "waveform": waveform,

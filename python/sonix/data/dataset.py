@@ -22,9 +22,27 @@ import torch
 
 from ._resample import resample
 
-__all__ = ["AUDIO_EXTENSIONS", "AudioDataset", "AudioLoadError", "Item", "find_audio", "read_manifest"]
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioDataset",
+    "AudioLoadError",
+    "Item",
+    "find_audio",
+    "read_manifest",
+]
 
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".aiff", ".aif", ".au", ".w64", ".caf", ".mp3")
+AUDIO_EXTENSIONS = (
+    ".wav",
+    ".flac",
+    ".ogg",
+    ".opus",
+    ".aiff",
+    ".aif",
+    ".au",
+    ".w64",
+    ".caf",
+    ".mp3",
+)
 
 
 class AudioLoadError(RuntimeError):
@@ -54,7 +72,9 @@ def find_audio(root: str | os.PathLike) -> list[Path]:
         return [root]
     if not root.is_dir():
         raise FileNotFoundError(f"sonix.data: {root} is neither a file nor a folder")
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
+    return sorted(
+        p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file()
+    )
 
 
 def _split_labels(value) -> tuple[str, ...]:
@@ -92,7 +112,9 @@ def read_manifest(path: str | os.PathLike) -> list[Item]:
     items = []
     for n, row in enumerate(rows, 1):
         if "path" not in row:
-            raise ValueError(f"sonix.data: {path}, row {n}: no 'path' column (columns: {list(row)})")
+            raise ValueError(
+                f"sonix.data: {path}, row {n}: no 'path' column (columns: {list(row)})"
+            )
         p = Path(row["path"])
         labels = _split_labels(row.get("labels", row.get("label")))
         start, end = _opt_float(row.get("start")), _opt_float(row.get("end"))
@@ -103,7 +125,9 @@ def read_manifest(path: str | os.PathLike) -> list[Item]:
 def _folder_items(root: Path) -> list[Item]:
     classes = sorted(d.name for d in root.iterdir() if d.is_dir())
     if not classes:
-        raise ValueError(f"sonix.data: {root} has no class subfolders (expected ROOT/<class>/<file>)")
+        raise ValueError(
+            f"sonix.data: {root} has no class subfolders (expected ROOT/<class>/<file>)"
+        )
     items = [Item(str(p), (c,)) for c in classes for p in find_audio(root / c)]
     if not items:
         raise ValueError(f"sonix.data: no audio files ({', '.join(AUDIO_EXTENSIONS)}) under {root}")
@@ -143,9 +167,13 @@ class AudioDataset(torch.utils.data.Dataset):
 
     def __post_init__(self) -> None:
         if self.crop not in ("random", "center", "start"):
-            raise ValueError(f"sonix.data: crop must be 'random', 'center' or 'start', got {self.crop!r}")
+            raise ValueError(
+                f"sonix.data: crop must be 'random', 'center' or 'start', got {self.crop!r}"
+            )
         if self.on_error not in ("raise", "skip"):
-            raise ValueError(f"sonix.data: on_error must be 'raise' or 'skip', got {self.on_error!r}")
+            raise ValueError(
+                f"sonix.data: on_error must be 'raise' or 'skip', got {self.on_error!r}"
+            )
         if self.sample_rate <= 0:
             raise ValueError(f"sonix.data: sample_rate must be positive, got {self.sample_rate}")
         if self.crop_seconds is not None and self.crop_seconds <= 0:
@@ -162,7 +190,9 @@ class AudioDataset(torch.utils.data.Dataset):
         self._class_index = {c: i for i, c in enumerate(self.classes)}
         unknown = sorted({lab for it in self.items for lab in it.labels} - set(self._class_index))
         if unknown:
-            raise ValueError(f"sonix.data: labels {unknown[:5]} are not in classes {self.classes[:10]}")
+            raise ValueError(
+                f"sonix.data: labels {unknown[:5]} are not in classes {self.classes[:10]}"
+            )
 
     def __len__(self) -> int:
         return len(self.items)
@@ -198,7 +228,9 @@ class AudioDataset(torch.utils.data.Dataset):
         if not labels:
             return torch.tensor(-1)  # unlabelled (inference)
         if len(labels) != 1:
-            raise ValueError(f"sonix.data: single-label data needs one label per item, got {labels}")
+            raise ValueError(
+                f"sonix.data: single-label data needs one label per item, got {labels}"
+            )
         return torch.tensor(self._class_index[labels[0]])
 
     def _window(self, item: Item, index: int, info: _Info) -> tuple[int, int]:
@@ -207,7 +239,9 @@ class AudioDataset(torch.utils.data.Dataset):
         first = 0 if item.start is None else int(round(item.start * sr))
         last = info.frames if item.end is None else min(info.frames, int(round(item.end * sr)))
         if last <= first:
-            raise ValueError(f"empty range [{item.start}, {item.end}) s of a {info.frames / sr:.3f} s file")
+            raise ValueError(
+                f"empty range [{item.start}, {item.end}) s of a {info.frames / sr:.3f} s file"
+            )
         if self.crop_seconds is None:
             return first, last
         # Source frames for exactly crop_seconds at the target rate (one extra for rounding).

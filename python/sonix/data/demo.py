@@ -136,7 +136,12 @@ def write_demo_dataset(
         for i in range(n_per_class):
             sr = int(rng.choice(list(rates)))
             rel = f"{cls}/{cls}_{i:04d}.{fmt}"
-            sf.write(out / rel, make_clip(cls, sr, rng, seconds), sr, subtype="PCM_16" if fmt != "ogg" else None)
+            sf.write(
+                out / rel,
+                make_clip(cls, sr, rng, seconds),
+                sr,
+                subtype="PCM_16" if fmt != "ogg" else None,
+            )
             rows.append((rel, cls))
     manifest = out / "manifest.csv"
     with open(manifest, "w", newline="") as f:

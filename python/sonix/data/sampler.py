@@ -43,7 +43,12 @@ class EpochBatchSampler(_Resumable):
         self.batch_size, self.drop_last = batch_size, drop_last
         # drop_last here drops the uneven tail of the index list; whole-batch dropping is ours
         self.inner = DistributedSampler(
-            range(n), num_replicas=num_replicas, rank=rank, shuffle=shuffle, seed=seed, drop_last=drop_last
+            range(n),
+            num_replicas=num_replicas,
+            rank=rank,
+            shuffle=shuffle,
+            seed=seed,
+            drop_last=drop_last,
         )
 
     def _batches(self) -> list[list[int]]:
@@ -89,7 +94,12 @@ class BucketBatchSampler(_Resumable):
         if not 0 <= rank < num_replicas:
             raise ValueError(f"sonix.data: rank must be in [0, {num_replicas}), got {rank}")
         self.lengths = torch.as_tensor(list(lengths), dtype=torch.float64)
-        self.batch_size, self.shuffle, self.seed, self.drop_last = batch_size, shuffle, seed, drop_last
+        self.batch_size, self.shuffle, self.seed, self.drop_last = (
+            batch_size,
+            shuffle,
+            seed,
+            drop_last,
+        )
         self.num_replicas, self.rank, self.pool_batches = num_replicas, rank, pool_batches
 
     def _global_batches(self) -> list[list[int]]:

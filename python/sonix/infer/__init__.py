@@ -103,10 +103,20 @@ class Predictor:
         window = int(round(win_s * sr))
         hop = int(round(hop_seconds * sr)) if hop_seconds else max(window // 2, 1)
         if hop <= 0 or hop > window:
-            raise ValueError(f"sonix.infer: hop must be in (0, window] samples, got hop {hop}, window {window}")
+            raise ValueError(
+                f"sonix.infer: hop must be in (0, window] samples, got hop {hop}, window {window}"
+            )
         device = torch.device(device)
         net = _Net(frontend, model).to(device).eval()
-        return cls(net, list(state.get("classes") or []), sr, window, hop, bool(state.get("multi_label")), device)
+        return cls(
+            net,
+            list(state.get("classes") or []),
+            sr,
+            window,
+            hop,
+            bool(state.get("multi_label")),
+            device,
+        )
 
     def probs(self, logits: Tensor) -> Tensor:
         return logits.sigmoid() if self.multi_label else logits.softmax(dim=-1)
@@ -125,7 +135,13 @@ class Predictor:
         raise ValueError(f"sonix.infer: aggregate must be 'logits' or 'probs', got {how!r}")
 
     def streamer(self, channels: int = 1, aggregate: str = "logits") -> Streamer:
-        return Streamer(self.window_logits, self.window, self.hop, channels, lambda z: self.aggregate(z, aggregate))
+        return Streamer(
+            self.window_logits,
+            self.window,
+            self.hop,
+            channels,
+            lambda z: self.aggregate(z, aggregate),
+        )
 
 
 class Streamer:
@@ -155,7 +171,9 @@ class Streamer:
     def push(self, chunk: Tensor) -> Tensor:
         chunk = chunk.reshape(1, -1) if chunk.dim() == 1 else chunk
         if chunk.shape[0] != self.channels:
-            raise ValueError(f"sonix.infer: chunk has {chunk.shape[0]} channels, the streamer {self.channels}")
+            raise ValueError(
+                f"sonix.infer: chunk has {chunk.shape[0]} channels, the streamer {self.channels}"
+            )
         self.buffer = torch.cat([self.buffer, chunk.float().cpu()], dim=-1)
         self.seen += chunk.shape[-1]
         out = []
@@ -206,8 +224,12 @@ def predict_files(
     record per file: ``{"path", "label", "score", "windows", "probs": {class: p}}`` (and
     ``"error"`` for skipped unreadable files with ``on_error="skip"``)."""
     files = _inputs(paths)
-    ds = AudioDataset([Item(str(f)) for f in files], sample_rate=predictor.sample_rate, on_error=on_error)
-    loader = torch.utils.data.DataLoader(ds, batch_size=1, collate_fn=collate, num_workers=num_workers)
+    ds = AudioDataset(
+        [Item(str(f)) for f in files], sample_rate=predictor.sample_rate, on_error=on_error
+    )
+    loader = torch.utils.data.DataLoader(
+        ds, batch_size=1, collate_fn=collate, num_workers=num_workers
+    )
     records: list[dict] = []
     pending: list[tuple[int, Tensor]] = []  # (record index, windows)
 
@@ -223,7 +245,10 @@ def predict_files(
             rec.update(
                 label=predictor.classes[top] if predictor.classes else top,
                 score=float(probs[top]),
-                probs={(predictor.classes[k] if predictor.classes else str(k)): float(p) for k, p in enumerate(probs)},
+                probs={
+                    (predictor.classes[k] if predictor.classes else str(k)): float(p)
+                    for k, p in enumerate(probs)
+                },
             )
         pending.clear()
 
@@ -252,7 +277,15 @@ def to_csv(records: list[dict]) -> str:
     w.writerow(["path", "label", "score", "windows", *classes])
     for r in records:
         probs = r.get("probs", {})
-        w.writerow([r["path"], r.get("label", ""), r.get("score", ""), r.get("windows", ""), *(probs.get(c, "") for c in classes)])
+        w.writerow(
+            [
+                r["path"],
+                r.get("label", ""),
+                r.get("score", ""),
+                r.get("windows", ""),
+                *(probs.get(c, "") for c in classes),
+            ]
+        )
     return buf.getvalue()
 
 
@@ -301,5 +334,11 @@ def load_exported(path: str | os.PathLike, device: str | torch.device = "cpu") -
     meta = json.loads(extra["sonix.json"])
     module = program.module().to(device)
     return Predictor(
-        module, meta["classes"], meta["sample_rate"], meta["window"], meta["hop"], meta["multi_label"], torch.device(device)
+        module,
+        meta["classes"],
+        meta["sample_rate"],
+        meta["window"],
+        meta["hop"],
+        meta["multi_label"],
+        torch.device(device),
     )

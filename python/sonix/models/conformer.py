@@ -97,7 +97,9 @@ class ConformerClassifier(nn.Module):
             nn.Conv1d(d_model, d_model, 3, stride=2, padding=1),
             nn.SiLU(),
         )
-        self.blocks = nn.Sequential(*[_Block(d_model, heads, kernel_size, dropout) for _ in range(n_layers)])
+        self.blocks = nn.Sequential(
+            *[_Block(d_model, heads, kernel_size, dropout) for _ in range(n_layers)]
+        )
         self.head = nn.Linear(d_model, n_classes)
 
     def forward(self, x: Tensor) -> Tensor:

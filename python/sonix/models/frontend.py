@@ -6,7 +6,13 @@ from torch import nn
 
 __all__ = ["FRONTEND_DEFAULTS", "make_frontend"]
 
-FRONTEND_DEFAULTS = {"kind": "logmel", "sample_rate": 16000, "n_fft": 512, "hop_length": 160, "n_mels": 64}
+FRONTEND_DEFAULTS = {
+    "kind": "logmel",
+    "sample_rate": 16000,
+    "n_fft": 512,
+    "hop_length": 160,
+    "n_mels": 64,
+}
 
 
 def make_frontend(config: dict | None = None) -> nn.Module:
@@ -23,7 +29,9 @@ def make_frontend(config: dict | None = None) -> nn.Module:
         module = transforms.LogMelSpectrogram(sample_rate=cfg["sample_rate"], **mel)
     elif kind == "mfcc":
         cfg.setdefault("n_mfcc", 20)
-        module = transforms.MFCC(sample_rate=cfg["sample_rate"], n_mfcc=cfg["n_mfcc"], melkwargs=mel)
+        module = transforms.MFCC(
+            sample_rate=cfg["sample_rate"], n_mfcc=cfg["n_mfcc"], melkwargs=mel
+        )
     else:
         raise ValueError(f"sonix: frontend kind must be 'logmel' or 'mfcc', got {kind!r}")
     module.sonix_config = cfg

@@ -50,7 +50,9 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if path.is_dir():
         path = path / "last.pt"
     if not path.exists():
-        raise FileNotFoundError(f"sonix: no checkpoint at {path} (train with ckpt_dir= / --ckpt-dir first)")
+        raise FileNotFoundError(
+            f"sonix: no checkpoint at {path} (train with ckpt_dir= / --ckpt-dir first)"
+        )
     # weights_only=False: the RNG states hold numpy arrays and Python tuples. Load only trusted files.
     state = torch.load(path, map_location=map_location, weights_only=False)
     if not isinstance(state, dict) or state.get("format") != FORMAT:

@@ -37,8 +37,11 @@ def setup(device: torch.device | None) -> tuple[Dist, torch.device]:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local = int(os.environ.get("LOCAL_RANK", os.environ.get("RANK", "0")))
     if device is None:
-        device = torch.device(f"cuda:{local}" if torch.cuda.is_available() and world > 1 else
-                              ("cuda" if torch.cuda.is_available() else "cpu"))
+        device = torch.device(
+            f"cuda:{local}"
+            if torch.cuda.is_available() and world > 1
+            else ("cuda" if torch.cuda.is_available() else "cpu")
+        )
     device = torch.device(device)
     if world <= 1 and not dist.is_initialized():
         return Dist(), device

@@ -74,7 +74,11 @@ class _Logger:
         path.parent.mkdir(parents=True, exist_ok=True)
         if resume_step is not None and path.exists():
             # drop records written after the checkpoint by the interrupted run
-            keep = [ln for ln in path.read_text().splitlines() if json.loads(ln).get("step", 0) <= resume_step]
+            keep = [
+                ln
+                for ln in path.read_text().splitlines()
+                if json.loads(ln).get("step", 0) <= resume_step
+            ]
             path.write_text("".join(ln + "\n" for ln in keep))
         elif path.exists():
             path.unlink()
@@ -147,7 +151,12 @@ def evaluate(
         count += len(y)
     model.train(was_training)
     n = max(count, 1)
-    return {"val_loss": total / n, "val_accuracy": correct / n, "val_items": count, "val_skipped": skipped}
+    return {
+        "val_loss": total / n,
+        "val_accuracy": correct / n,
+        "val_items": count,
+        "val_skipped": skipped,
+    }
 
 
 def fit(
@@ -233,7 +242,11 @@ def fit(
         )
     else:
         sampler = EpochBatchSampler(
-            len(train_data), batch_size, seed=seed, num_replicas=rank_info.world_size, rank=rank_info.rank
+            len(train_data),
+            batch_size,
+            seed=seed,
+            num_replicas=rank_info.world_size,
+            rank=rank_info.rank,
         )
     batches_per_epoch = len(sampler)
     if batches_per_epoch == 0:
@@ -246,9 +259,15 @@ def fit(
     step, epoch, position = 0, 0, 0
     state = None
     if resume:
-        path = Path(resume) if not isinstance(resume, bool) else (ckpt_dir / "last.pt" if ckpt_dir else None)
+        path = (
+            Path(resume)
+            if not isinstance(resume, bool)
+            else (ckpt_dir / "last.pt" if ckpt_dir else None)
+        )
         if path is None:
-            raise ValueError("sonix.train: resume=True needs ckpt_dir (or pass the checkpoint path)")
+            raise ValueError(
+                "sonix.train: resume=True needs ckpt_dir (or pass the checkpoint path)"
+            )
         if path.exists() or not isinstance(resume, bool):
             state = load_checkpoint(path, map_location="cpu")
             model.load_state_dict(state["model"])
@@ -297,7 +316,9 @@ def fit(
     if progress and main:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=total_steps, initial=step, desc="sonix train", unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=total_steps, initial=step, desc="sonix train", unit="step", dynamic_ncols=True
+        )
     history: list[dict] = []
     if state is not None:
         set_rng_state(state["rng"])  # last: nothing above may draw from the restored generators
@@ -333,7 +354,11 @@ def fit(
                     if batch["waveform"] is None:
                         continue
                     last = micro == grad_accum or position == batches_per_epoch
-                    sync = train_model.no_sync() if rank_info.enabled and not last else contextlib.nullcontext()
+                    sync = (
+                        train_model.no_sync()
+                        if rank_info.enabled and not last
+                        else contextlib.nullcontext()
+                    )
                     x = batch["waveform"].to(device, non_blocking=True)
                     y = batch["label"].to(device, non_blocking=True)
                     with sync:
@@ -373,14 +398,24 @@ def fit(
                     bar.update(1)
                     bar.set_postfix(loss=f"{record['loss']:.4f}", epoch=record["epoch"])
                 if epoch_done and val_data is not None and main:
-                    val = {"step": step, "epoch": epoch - 1, **evaluate(
-                        model, val_data, frontend=frontend, loss_fn=loss_fn, batch_size=batch_size,
-                        device=device,
-                    )}
+                    val = {
+                        "step": step,
+                        "epoch": epoch - 1,
+                        **evaluate(
+                            model,
+                            val_data,
+                            frontend=frontend,
+                            loss_fn=loss_fn,
+                            batch_size=batch_size,
+                            device=device,
+                        ),
+                    }
                     history.append(val)
                     logger.write(val)
                     if bar is not None:
-                        bar.write(f"epoch {epoch - 1}: val_loss {val['val_loss']:.4f} val_accuracy {val['val_accuracy']:.3f}")
+                        bar.write(
+                            f"epoch {epoch - 1}: val_loss {val['val_loss']:.4f} val_accuracy {val['val_accuracy']:.3f}"
+                        )
                 if epoch_done or (ckpt_every and step % ckpt_every == 0):
                     checkpoint()
             del it, loader
