@@ -86,15 +86,13 @@ def _stream(predictor, files, chunk_s, aggregate):
                 )
         probs = s.finish()
         top = int(probs.argmax())
+        names = predictor.classes or [str(k) for k in range(len(probs))]
         records.append(
             {
                 "path": str(f),
                 "label": predictor.classes[top] if predictor.classes else top,
                 "score": float(probs[top]),
-                "probs": {
-                    (c if predictor.classes else str(k)): float(v)
-                    for k, (c, v) in enumerate(zip(predictor.classes or range(len(probs)), probs))
-                },
+                "probs": {name: float(v) for name, v in zip(names, probs, strict=True)},
             }
         )
     return records
