@@ -30,6 +30,7 @@ from .runner import (
 FAMILIES = ("spectral", "filters")
 FAMILIES = ("spectral", "layers")
 FAMILIES = ("spectral", "losses")
+FAMILIES = ("spectral", "data")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

@@ -92,7 +92,11 @@ def markdown(run: dict) -> str:
             lines.append("")
     targets = run.get("targets", [])
     if targets:
-        lines += ["## target: fused log-mel no slower than 1.5x a bare rfft of the same frames", ""]
+        lines += [
+            "## targets (spectral: fused log-mel no slower than 1.5x a bare rfft of the same frames; "
+            "data: sonix loader at least 2x the librosa.load loader's throughput)",
+            "",
+        ]
         lines += ["| preset | THP | ratio | what | target met |", "|---|---|---|---|---|"]
         for t in targets:
             met = "—" if t["met"] is None else ("yes" if t["met"] else "**no**")
