@@ -18,6 +18,7 @@ TORCH_LIBRARY(sonix, m) {
   // Elementwise scale * ln(max(input + offset, amin)) + bias (power_to_db, amplitude_to_db, log-mel).
   m.def("log_compress(Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
   m.def("log_compress_backward(Tensor grad, Tensor input, float scale, float offset, float amin, float bias) -> Tensor");
+
   // ---- filters (IIR) ---------------------------------------------------------------------------
   // y, zf of x (channels, time) through per-channel a, b (channels, order + 1), normalised by a[:, 0]
   // (ignored by the op), in the compute type (float32; float64 for float64 x). zi, zf: (channels,
@@ -54,9 +55,9 @@ TORCH_LIBRARY(sonix, m) {
   m.def("causal_conv1d_backward(Tensor grad, Tensor input, Tensor weight, Tensor? bias, Tensor? lengths, str activation) -> (Tensor, Tensor, Tensor)");
   // Streaming step: input (batch, channels, chunk) continues the history conv_state (batch, channels,
   // width - 1); returns (output chunk, new state). Chunk by chunk equal to causal_conv1d of the whole.
+  m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
   // Test hook: float32 (sin, cos) by the vectorised CPU routine the Snake kernels use (CPU only).
   m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor)");
-  m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
 
   // ---- layers_extra: anti-aliased activation (BigVGAN Activation1d), PCEN ------------------------
   // upsample (zero-stuff + up_filter, replicate padding, x up_ratio) -> Snake (beta None) or SnakeBeta

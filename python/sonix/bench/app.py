@@ -27,10 +27,7 @@ from .runner import (
     version_of,
 )
 
-FAMILIES = ("spectral", "filters")
-FAMILIES = ("spectral", "layers")
-FAMILIES = ("spectral", "losses")
-FAMILIES = ("spectral", "data")
+FAMILIES = ("spectral", "filters", "layers", "losses", "data")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

@@ -1,10 +1,10 @@
-"""Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, IIR filters, loudness."""
+"""Functional API: STFT family, fused (log-)mel, MFCC, dB, filterbanks, IIR filters and design, loudness,
+resampling, fused layers (Snake, causal conv, anti-aliased activation, PCEN) and losses."""
 
 from .antialias import anti_alias_activation, antialias_filter
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
-from .pcen import pcen
-from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .filter_design import biquad_coeffs, butter_sos, deemphasis_coeffs, preemphasis_coeffs
+from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .filtering import (
     allpass_biquad,
     band_biquad,
@@ -24,24 +24,19 @@ from .filtering import (
     sosfiltfilt,
     treble_biquad,
 )
-from .loudness import integrated_loudness, k_weighting, loudness_normalize
-"""Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, resampling."""
-
-from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
-from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
-from .resample import resample
 from .layers import causal_conv1d, causal_conv1d_update, snake
 from .losses import multi_resolution_stft_loss, multi_scale_mel_loss, stft_loss
+from .loudness import integrated_loudness, k_weighting, loudness_normalize
+from .pcen import pcen
+from .resample import resample
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
     "allpass_biquad",
+    "amplitude_to_db",
+    "amplitude_to_DB",
     "anti_alias_activation",
     "antialias_filter",
-    "amplitude_to_DB",
-    "amplitude_to_db",
-    "causal_conv1d",
-    "causal_conv1d_update",
     "apply_top_db",
     "band_biquad",
     "bandpass_biquad",
@@ -50,6 +45,8 @@ __all__ = [
     "biquad",
     "biquad_coeffs",
     "butter_sos",
+    "causal_conv1d",
+    "causal_conv1d_update",
     "check_stability",
     "create_dct",
     "deemphasis_coeffs",
@@ -70,19 +67,19 @@ __all__ = [
     "melscale_fbanks",
     "mfcc",
     "mfcc_from_db",
-    "pcen",
     "multi_resolution_stft_loss",
     "multi_scale_mel_loss",
+    "pcen",
     "power_to_db",
     "preemphasis_coeffs",
-    "resample",
     "prepare_window",
+    "resample",
+    "snake",
     "sosfilt",
     "sosfilt_zi",
     "sosfiltfilt",
-    "snake",
     "spectrogram",
     "stft",
-    "treble_biquad",
     "stft_loss",
+    "treble_biquad",
 ]
