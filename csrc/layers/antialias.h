@@ -68,14 +68,14 @@ SONIX_HD acc_t upsample_at(const X& xpad, const acc_t* up, int64_t p, const Anti
 // Per-channel Snake parameters in the form of snake_math.h: a, inv_b = 1 / (b + eps), and the factors
 // that chain d/da and d/d(inv_b) back to alpha and beta.
 template <typename acc_t>
-struct SnakeChannel {
+struct AntiAliasSnake {
   acc_t a, inv_b;
   acc_t da_dalpha;    // 1 or a (log scale)
   acc_t dinvb_dbeta;  // -inv_b^2 * (1 or b): chains to beta, or to alpha for Snake (b = a)
 };
 
 template <typename acc_t>
-SONIX_HD SnakeChannel<acc_t> snake_channel(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
+SONIX_HD AntiAliasSnake<acc_t> antialias_snake(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
   const acc_t a = log_scale ? exp(alpha) : alpha;
   const acc_t b = log_scale ? exp(beta) : beta;
   const acc_t inv_b = acc_t(1) / (b + eps);

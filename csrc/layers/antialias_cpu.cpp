@@ -138,8 +138,8 @@ void antialias_forward_kernel(const at::Tensor& x, const acc_t* alpha, const acc
       const int64_t row = task / tiles, i0 = (task % tiles) * kOutTile;
       const int64_t i1 = std::min(g.T_out, i0 + kOutTile), n_out = i1 - i0;
       const int64_t c = row % channels;
-      const SnakeChannel<acc_t> sc =
-          snake_channel<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
+      const AntiAliasSnake<acc_t> sc =
+          antialias_snake<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
       const int64_t p_lo = i0 * g.rd - g.pad_down, p_hi = (i1 - 1) * g.rd + g.kd - 1 - g.pad_down;
       const int64_t c_lo = std::max<int64_t>(p_lo, 0), c_hi = std::min<int64_t>(p_hi, g.L - 1);
       buf.resize(p_hi - p_lo + 1);
@@ -184,8 +184,8 @@ void antialias_backward_kernel(const at::Tensor& gy, const at::Tensor& x, const 
       const int64_t row = task / tiles, tile = task % tiles;
       const int64_t j0 = tile * kInTile, j1 = std::min(g.T, j0 + kInTile);
       const int64_t c = row % channels;
-      const SnakeChannel<acc_t> sc =
-          snake_channel<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
+      const AntiAliasSnake<acc_t> sc =
+          antialias_snake<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
       // Padded-input samples whose gradient lands in [j0, j1) and the upsampled stretch they feed.
       const int64_t m_lo = j0 == 0 ? 0 : j0 + g.pad, m_hi = j1 == g.T ? g.n_pad - 1 : j1 - 1 + g.pad;
       const int64_t P_lo = m_lo * g.ru - g.crop, P_hi = m_hi * g.ru + g.ku - 1 - g.crop;
