@@ -1,8 +1,8 @@
 """Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, IIR filters, loudness."""
 
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
-from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .filter_design import biquad_coeffs, butter_sos, deemphasis_coeffs, preemphasis_coeffs
+from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
 from .filtering import (
     allpass_biquad,
     band_biquad,

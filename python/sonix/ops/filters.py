@@ -65,9 +65,13 @@ def _as_coeffs(c, name: str, like: torch.Tensor) -> torch.Tensor:
     if not c.is_floating_point():
         raise TypeError(f"sonix: {name} must be a floating-point tensor, got {c.dtype}")
     if c.dim() == 0 or c.shape[-1] == 0:
-        raise ValueError(f"sonix: {name} must have shape (..., taps) with taps >= 1, got {tuple(c.shape)}")
+        raise ValueError(
+            f"sonix: {name} must have shape (..., taps) with taps >= 1, got {tuple(c.shape)}"
+        )
     if c.device != like.device:
-        raise ValueError(f"sonix: {name} and x must be on the same device, got {c.device} and {like.device}")
+        raise ValueError(
+            f"sonix: {name} and x must be on the same device, got {c.device} and {like.device}"
+        )
     return c
 
 
@@ -127,7 +131,9 @@ def lfilter(
                 f"sonix: zi must have shape (..., {n - 1}) (max(len(a), len(b)) - 1), got {tuple(zi.shape)}"
             )
         if zi.device != x.device:
-            raise ValueError(f"sonix: zi and x must be on the same device, got {zi.device} and {x.device}")
+            raise ValueError(
+                f"sonix: zi and x must be on the same device, got {zi.device} and {x.device}"
+            )
         zi = zi.to(acc)
         shapes.append(zi.shape[:-1])
     try:
