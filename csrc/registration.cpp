@@ -24,5 +24,6 @@ TORCH_LIBRARY(sonix, m) {
   // order), scipy's transposed direct form II state. y has x's dtype, zf the compute type.
   m.def("lfilter(Tensor x, Tensor a, Tensor b, Tensor? zi) -> (Tensor, Tensor)");
   // Gradients w.r.t. x, a (column 0 is zero), b and zi, from the gradients of y and (optionally) zf.
-  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b) -> (Tensor, Tensor, Tensor, Tensor)");
+  // coef_grads=false: the gradients of a and b are not needed (they may come back as zeros).
+  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b, bool coef_grads) -> (Tensor, Tensor, Tensor, Tensor)");
 }

@@ -117,6 +117,7 @@ def test_lfilter_opcheck():
             y,
             a.detach(),
             b.detach(),
+            True,
         ),
     )
 

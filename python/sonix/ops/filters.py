@@ -32,7 +32,7 @@ def _lfilter_fake(x, a, b, zi):
 
 
 @torch.library.register_fake("sonix::lfilter_backward")
-def _lfilter_backward_fake(grad_y, grad_zf, x, y, a, b):
+def _lfilter_backward_fake(grad_y, grad_zf, x, y, a, b, coef_grads):
     gx = torch.empty_like(x, memory_format=torch.contiguous_format)
     return gx, torch.empty_like(a), torch.empty_like(b), a.new_empty((x.shape[0], a.shape[1] - 1))
 
@@ -47,8 +47,9 @@ def _lfilter_backward(ctx, grad_y, grad_zf):
     x, y, a, b = ctx.saved_tensors
     if grad_y is None:
         grad_y = torch.zeros_like(y)
-    gx, ga, gb, gzi = _ops.lfilter_backward(grad_y, grad_zf, x, y, a, b)
-    return gx, ga, gb, (gzi if ctx.has_zi else None)
+    coef = bool(ctx.needs_input_grad[1] or ctx.needs_input_grad[2])
+    gx, ga, gb, gzi = _ops.lfilter_backward(grad_y, grad_zf, x, y, a, b, coef)
+    return gx, (ga if coef else None), (gb if coef else None), (gzi if ctx.has_zi else None)
 
 
 torch.library.register_autograd("sonix::lfilter", _lfilter_backward, setup_context=_lfilter_setup)
