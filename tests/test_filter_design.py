@@ -181,3 +181,16 @@ def test_biquad_design_bad_input():
         F.biquad_coeffs("lowpass", 16000, 1000.0, 0.0)
     with pytest.raises(ValueError, match="kind must be"):
         F.biquad_coeffs("comb", 16000, 1000.0)
+
+
+def test_dropins_on_device(device):
+    x = (make_signal((2, 3, 999)) * 0.4).float()
+    want = TAF.equalizer_biquad(x, 16000, 1000.0, 6.0, 1.2)
+    got = F.equalizer_biquad(x.to(device), 16000, 1000.0, 6.0, 1.2)
+    torch.testing.assert_close(got.cpu(), want, rtol=2e-5, atol=2e-5)
+    sos = F.butter_sos(4, (300.0, 3000.0), "bandpass", fs=16000, device=device)
+    assert sos.device.type == torch.device(device).type
+    y = F.sosfiltfilt(x.to(device), sos.float())
+    np.testing.assert_allclose(
+        y.cpu().double().numpy(), ss.sosfiltfilt(sos.cpu().numpy(), x.double().numpy()), atol=1e-4
+    )

@@ -78,3 +78,11 @@ def test_loudness_bad_input():
         F.integrated_loudness(torch.zeros(2, 100), 16000)
     with pytest.raises(ValueError, match="at most 5 channels"):
         F.integrated_loudness(torch.zeros(6, 16000), 16000)
+
+
+def test_loudness_on_device(device):
+    sr = 16000
+    x = torch.from_numpy(_program("music", sr, 3.0, 2, seed=3))
+    want = F.integrated_loudness(x, sr)
+    got = F.integrated_loudness(x.to(device), sr)
+    assert abs(float(got) - float(want)) < 1e-6
