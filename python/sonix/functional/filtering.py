@@ -102,7 +102,12 @@ def _apply(waveform: torch.Tensor, ba: tuple[torch.Tensor, torch.Tensor]) -> tor
 
 
 def lowpass_biquad(waveform: torch.Tensor, sample_rate: int, cutoff_freq, Q=0.707) -> torch.Tensor:
-    """torchaudio's ``lowpass_biquad`` (RBJ lowpass); cutoff_freq / Q may be per-example tensors."""
+    """torchaudio's ``lowpass_biquad`` (RBJ lowpass).
+
+    Like every ``*_biquad`` here, parameters may also be tensors: they broadcast against the
+    waveform's leading dims (cutoff of shape (batch, 1) for a (batch, channels, time) waveform gives
+    one filter per example, in one op call).
+    """
     return _apply(
         waveform,
         _fd.biquad_coeffs(
