@@ -92,6 +92,44 @@ def _cases():
     mel_loss = sonix.losses.MultiScaleMelLoss(16000, n_mels=[40, 20], window_lengths=[512, 128])
     yield "mel loss", x, lambda v, d: mel_loss(v, target.to(d))
 
+    # ---- filters (IIR) ----
+    def biquads(d):  # per-row lowpass biquads (b, a), each (3, 3)
+        return F.biquad_coeffs(
+            "lowpass", 16000, torch.tensor([300.0, 1000.0, 4000.0], device=d), 0.9
+        )
+
+    yield (
+        "lfilter",
+        x,
+        lambda v, d: F.lfilter(v, biquads(d)[1].float(), biquads(d)[0].float(), clamp=False),
+    )
+    yield (
+        "lfilter order 5",
+        x,
+        lambda v, d: sonix.ops.filters.lfilter(
+            v, torch.tensor([1.0, -0.9, 0.3, -0.1, 0.05, -0.01], device=d), torch.ones(6, device=d)
+        )[0],
+    )
+    yield (
+        "sosfilt butter6",
+        x,
+        lambda v, d: F.sosfilt(v, F.butter_sos(6, 1000.0, fs=16000, device=d).float()),
+    )
+    yield (
+        "filtfilt",
+        x,
+        lambda v, d: F.filtfilt(
+            v, torch.tensor([0.2, 0.3], device=d), torch.tensor([1.0, -0.5], device=d)
+        ),
+    )
+    yield (
+        "lfilter half",
+        x,
+        lambda v, d: F.lfilter(
+            v.half(), biquads(d)[1].float(), biquads(d)[0].float(), clamp=False
+        ).float(),
+    )
+
 
 def _run(fn, inp: torch.Tensor, device: str):
     v = inp.detach().clone().to(device).requires_grad_(True)

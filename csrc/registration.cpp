@@ -81,4 +81,6 @@ TORCH_LIBRARY(sonix, m) {
   m.def("stft_loss_sums(Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance) -> Tensor");
   // Gradients of the sums w.r.t. input and target (an empty tensor where not requested).
   m.def("stft_loss_sums_backward(Tensor grad, Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance, bool input_grad, bool target_grad) -> (Tensor, Tensor)");
+  // coef_grads=false: the gradients of a and b are not needed (they may come back as zeros).
+  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b, bool coef_grads) -> (Tensor, Tensor, Tensor, Tensor)");
 }

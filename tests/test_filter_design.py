@@ -43,9 +43,20 @@ def test_butter_sos_per_example():
     sos = F.butter_sos(5, fc, "highpass", fs=16000)
     assert sos.shape == (3, 3, 6) and sos.dtype == torch.float32
     for i, f in enumerate(fc.tolist()):
-        np.testing.assert_allclose(sos[i].numpy(), ss.butter(5, f, "highpass", fs=16000, output="sos"), rtol=1e-5, atol=1e-7)
-    band = F.butter_sos(2, (torch.tensor([100.0, 200.0]), torch.tensor([1000.0, 3000.0])), "bandstop", fs=16000)
-    np.testing.assert_allclose(band[1].numpy(), ss.butter(2, (200.0, 3000.0), "bandstop", fs=16000, output="sos"), rtol=1e-6)
+        np.testing.assert_allclose(
+            sos[i].numpy(),
+            ss.butter(5, f, "highpass", fs=16000, output="sos"),
+            rtol=1e-5,
+            atol=1e-7,
+        )
+    band = F.butter_sos(
+        2, (torch.tensor([100.0, 200.0]), torch.tensor([1000.0, 3000.0])), "bandstop", fs=16000
+    )
+    np.testing.assert_allclose(
+        band[1].numpy(),
+        ss.butter(2, (200.0, 3000.0), "bandstop", fs=16000, output="sos"),
+        rtol=1e-6,
+    )
 
 
 def test_butter_sos_bad_input():
@@ -106,11 +117,24 @@ def test_biquad_dropin_gradients_match_torchaudio():
     b = torch.tensor([0.2, 0.3, 0.1], dtype=torch.float64, requires_grad=True)
     g1 = torch.autograd.grad(TAF.lfilter(x, a, b, clamp=False).square().sum(), (x, a, b))
     g2 = torch.autograd.grad(F.lfilter(x, a, b, clamp=False).square().sum(), (x, a, b))
-    for u, v in zip(g1, g2):
+    for u, v in zip(g1, g2, strict=False):
         torch.testing.assert_close(v, u, rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("kind", ["lowpass", "highpass", "bandpass", "bandpass_skirt", "bandreject", "allpass", "peaking", "lowshelf", "highshelf"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "lowpass",
+        "highpass",
+        "bandpass",
+        "bandpass_skirt",
+        "bandreject",
+        "allpass",
+        "peaking",
+        "lowshelf",
+        "highshelf",
+    ],
+)
 def test_per_example_biquads(kind):
     """Tensor parameters (batch,) give (batch, 3) coefficients; filtering them equals a Python loop."""
     fc = torch.tensor([200.0, 1000.0, 3000.0, 6000.0], dtype=torch.float64)
@@ -122,7 +146,9 @@ def test_per_example_biquads(kind):
     y = F.lfilter(x, a, b, clamp=False)
     for i in range(4):
         bi, ai = F.biquad_coeffs(kind, 16000, float(fc[i]), float(q[i]), float(gain[i]))
-        np.testing.assert_allclose(y[i].numpy(), ss.lfilter(bi.numpy(), ai.numpy(), x[i].numpy()), rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(
+            y[i].numpy(), ss.lfilter(bi.numpy(), ai.numpy(), x[i].numpy()), rtol=1e-9, atol=1e-10
+        )
     F.check_stability(a)
 
 
@@ -141,7 +167,9 @@ def test_emphasis_roundtrip():
     x = make_signal((2, 500))
     b, a = F.preemphasis_coeffs(0.97)
     y = F.lfilter(x, a, b, clamp=False)
-    np.testing.assert_allclose(y.numpy(), ss.lfilter([1, -0.97], [1], x.numpy()), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        y.numpy(), ss.lfilter([1, -0.97], [1], x.numpy()), rtol=1e-12, atol=1e-12
+    )
     b2, a2 = F.deemphasis_coeffs(0.97)
     torch.testing.assert_close(F.lfilter(y, a2, b2, clamp=False), x)
 
@@ -153,3 +181,16 @@ def test_biquad_design_bad_input():
         F.biquad_coeffs("lowpass", 16000, 1000.0, 0.0)
     with pytest.raises(ValueError, match="kind must be"):
         F.biquad_coeffs("comb", 16000, 1000.0)
+
+
+def test_dropins_on_device(device):
+    x = (make_signal((2, 3, 999)) * 0.4).float()
+    want = TAF.equalizer_biquad(x, 16000, 1000.0, 6.0, 1.2)
+    got = F.equalizer_biquad(x.to(device), 16000, 1000.0, 6.0, 1.2)
+    torch.testing.assert_close(got.cpu(), want, rtol=2e-5, atol=2e-5)
+    sos = F.butter_sos(4, (300.0, 3000.0), "bandpass", fs=16000, device=device)
+    assert sos.device.type == torch.device(device).type
+    y = F.sosfiltfilt(x.to(device), sos.float())
+    np.testing.assert_allclose(
+        y.cpu().double().numpy(), ss.sosfiltfilt(sos.cpu().numpy(), x.double().numpy()), atol=1e-4
+    )

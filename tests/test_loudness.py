@@ -28,7 +28,10 @@ def _program(kind: str, sr: int, seconds: float, channels: int, seed: int) -> np
             out[c] = 0.3 * env * voiced
         elif kind == "music":  # tones with a slow crescendo / decrescendo
             dyn = 10 ** (rng.uniform(-30, 0) / 20 * (0.5 + 0.5 * np.sin(2 * np.pi * t / seconds)))
-            tones = sum(np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) / (k + 1) for k, f in enumerate(rng.uniform(80, 4000, 5)))
+            tones = sum(
+                np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) / (k + 1)
+                for k, f in enumerate(rng.uniform(80, 4000, 5))
+            )
             out[c] = 0.2 * dyn * tones
         else:  # "gaps": loud passages separated by digital silence
             sig = 0.5 * np.sin(2 * np.pi * 440 * t) * rng.uniform(0.3, 1.0)
@@ -50,14 +53,21 @@ def test_integrated_loudness_matches_pyloudnorm(kind, sr, channels):
 
 def test_loudness_batched_and_normalize():
     sr = 16000
-    xs = np.stack([_program(k, sr, 4.0, 2, seed=i) for i, k in enumerate(["speech", "music", "gaps"])])
+    xs = np.stack(
+        [_program(k, sr, 4.0, 2, seed=i) for i, k in enumerate(["speech", "music", "gaps"])]
+    )
     x = torch.from_numpy(xs)
     got = F.integrated_loudness(x, sr)
     assert got.shape == (3,)
     for i in range(3):
         assert abs(float(got[i]) - pyln.Meter(sr).integrated_loudness(xs[i].T)) < 0.1
     y = F.loudness_normalize(x, sr, -23.0)
-    torch.testing.assert_close(F.integrated_loudness(y, sr), torch.full((3,), -23.0, dtype=torch.float64), atol=1e-6, rtol=0)
+    torch.testing.assert_close(
+        F.integrated_loudness(y, sr),
+        torch.full((3,), -23.0, dtype=torch.float64),
+        atol=1e-6,
+        rtol=0,
+    )
     silent = torch.zeros(1, 2, sr)
     assert torch.isneginf(F.integrated_loudness(silent, sr)).all()
     assert torch.equal(F.loudness_normalize(silent, sr), silent)
@@ -68,3 +78,11 @@ def test_loudness_bad_input():
         F.integrated_loudness(torch.zeros(2, 100), 16000)
     with pytest.raises(ValueError, match="at most 5 channels"):
         F.integrated_loudness(torch.zeros(6, 16000), 16000)
+
+
+def test_loudness_on_device(device):
+    sr = 16000
+    x = torch.from_numpy(_program("music", sr, 3.0, 2, seed=3))
+    want = F.integrated_loudness(x, sr)
+    got = F.integrated_loudness(x.to(device), sr)
+    assert abs(float(got) - float(want)) < 1e-6

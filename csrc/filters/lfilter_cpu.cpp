@@ -251,7 +251,7 @@ void backward_tile(const scalar_t* gy, const acc_t* gzf, const scalar_t* x, cons
 }
 
 // backward_tile with a fixed small order: the gw look-ahead, coefficients and block sums in local arrays.
-template <int kN, typename scalar_t, typename acc_t>
+template <int kN, bool kCoef, typename scalar_t, typename acc_t>
 void backward_tile_fixed(const scalar_t* gy, const acc_t* gzf, const scalar_t* x, const scalar_t* y, const acc_t* a,
                          const acc_t* b, scalar_t* gx, acc_t* ga, acc_t* gb, acc_t* gzi, int64_t c0, int64_t nc,
                          int64_t T) {
@@ -289,10 +289,12 @@ void backward_tile_fixed(const scalar_t* gy, const acc_t* gzf, const scalar_t* x
   for (int64_t blk = n_blocks - 1; blk >= 0; --blk) {
     const int64_t t0 = blk * kBlock, L = std::min(kBlock, T - t0);
     const int64_t h = std::min(N, t0);
-    std::fill(X.begin(), X.begin() + (N - h) * kLanes, acc_t(0));
-    std::fill(Y.begin(), Y.begin() + (N - h) * kLanes, acc_t(0));
-    load_rows(x, T, c0, nc, t0 - h, h + L, X.data() + (N - h) * kLanes);
-    load_rows(y, T, c0, nc, t0 - h, h + L, Y.data() + (N - h) * kLanes);
+    if (kCoef) {  // x and y are only read for the coefficient gradients
+      std::fill(X.begin(), X.begin() + (N - h) * kLanes, acc_t(0));
+      std::fill(Y.begin(), Y.begin() + (N - h) * kLanes, acc_t(0));
+      load_rows(x, T, c0, nc, t0 - h, h + L, X.data() + (N - h) * kLanes);
+      load_rows(y, T, c0, nc, t0 - h, h + L, Y.data() + (N - h) * kLanes);
+    }
     load_rows(gy, T, c0, nc, t0, L, G.data());
     const acc_t* __restrict__ gb_ = G.data();
     const acc_t* __restrict__ xb = X.data();
@@ -313,12 +315,14 @@ void backward_tile_fixed(const scalar_t* gy, const acc_t* gzf, const scalar_t* x
         for (int64_t l = 0; l < kLanes; ++l) g[l] += B[i][l] * gwh[i - 1][l];
       if (tg >= T - N)
         for (int64_t l = 0; l < kLanes; ++l) g[l] += EX[tg - (T - N)][l];
-      const acc_t* xt = xb + (N + t) * kLanes;
-      const acc_t* yt = yb + (N + t) * kLanes;
-      for (int i = 0; i <= kN; ++i)
-        for (int64_t l = 0; l < kLanes; ++l) pb[i][l] += acc[l] * xt[l - i * kLanes];
-      for (int i = 1; i <= kN; ++i)
-        for (int64_t l = 0; l < kLanes; ++l) pa[i][l] -= acc[l] * yt[l - i * kLanes];
+      if (kCoef) {
+        const acc_t* xt = xb + (N + t) * kLanes;
+        const acc_t* yt = yb + (N + t) * kLanes;
+        for (int i = 0; i <= kN; ++i)
+          for (int64_t l = 0; l < kLanes; ++l) pb[i][l] += acc[l] * xt[l - i * kLanes];
+        for (int i = 1; i <= kN; ++i)
+          for (int64_t l = 0; l < kLanes; ++l) pa[i][l] -= acc[l] * yt[l - i * kLanes];
+      }
       if (tg < N)
         for (int64_t l = 0; l < kLanes; ++l) GZ[tg][l] += acc[l];
       for (int i = kN - 1; i >= 1; --i)
@@ -385,7 +389,7 @@ std::tuple<at::Tensor, at::Tensor> lfilter_cpu(const at::Tensor& x_in, const at:
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> lfilter_backward_cpu(
     const at::Tensor& grad_y, const c10::optional<at::Tensor>& grad_zf, const at::Tensor& x_in,
-    const at::Tensor& y_in, const at::Tensor& a_in, const at::Tensor& b_in) {
+    const at::Tensor& y_in, const at::Tensor& a_in, const at::Tensor& b_in, bool coef_grads) {
   check_lfilter_backward_args(grad_y, grad_zf, x_in, y_in, a_in, b_in);
   const int64_t C = x_in.size(0), T = x_in.size(1), N = a_in.size(1) - 1;
   const at::Tensor x = x_in.contiguous(), y = y_in.to(x.scalar_type()).contiguous();
@@ -408,8 +412,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> lfilter_backward_cpu(
     acc_t* gzip = gzi.mutable_data_ptr<acc_t>();
     for_each_tile(C, [&](int64_t c0, int64_t nc) {
       switch (N) {
-        case 1: backward_tile_fixed<1>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T); break;
-        case 2: backward_tile_fixed<2>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T); break;
+        case 1:
+          if (coef_grads) backward_tile_fixed<1, true>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T);
+          else backward_tile_fixed<1, false>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T);
+          break;
+        case 2:
+          if (coef_grads) backward_tile_fixed<2, true>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T);
+          else backward_tile_fixed<2, false>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T);
+          break;
         default: backward_tile<0>(gyp, gzp, xp, yp, ap, bp, gxp, gap, gbp, gzip, c0, nc, T, N);
       }
     });

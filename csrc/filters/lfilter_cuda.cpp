@@ -53,7 +53,9 @@ std::tuple<at::Tensor, at::Tensor> lfilter_cuda(const at::Tensor& x_in, const at
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> lfilter_backward_cuda(
     const at::Tensor& grad_y, const c10::optional<at::Tensor>& grad_zf, const at::Tensor& x_in,
-    const at::Tensor& y_in, const at::Tensor& a_in, const at::Tensor& b_in) {
+    const at::Tensor& y_in, const at::Tensor& a_in, const at::Tensor& b_in, bool coef_grads) {
+  // coef_grads=false lets the CPU kernel skip reading x and y; here the coefficient sums are cheap
+  // next to the scan, so they are always computed.
   check_lfilter_backward_args(grad_y, grad_zf, x_in, y_in, a_in, b_in);
   const int64_t C = x_in.size(0), T = x_in.size(1), N = a_in.size(1) - 1;
   check_cuda_order(N);

@@ -83,17 +83,30 @@ def _reference(preset: str, clips: int, seed: int) -> np.ndarray:
 
     x = _clips(preset, clips, seed).astype(np.float64)
     d = _design(preset)
-    return ss.lfilter(d[0], d[1], x, axis=-1) if PRESETS[preset].op == "lfilter" else ss.sosfilt(d, x, axis=-1)
+    return (
+        ss.lfilter(d[0], d[1], x, axis=-1)
+        if PRESETS[preset].op == "lfilter"
+        else ss.sosfilt(d, x, axis=-1)
+    )
 
 
 def _check(p: Preset, n: int, seed: int) -> Callable[[object], dict]:
     def check(out) -> dict:
-        y = out.detach().cpu().double().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, np.float64)
+        y = (
+            out.detach().cpu().double().numpy()
+            if isinstance(out, torch.Tensor)
+            else np.asarray(out, np.float64)
+        )
         ref = _reference(p.name, n, seed)
         y = y[:n]
         err = np.abs(y - ref).max(axis=-1)
         rel = err / np.abs(ref).max(axis=-1)
-        return {"max_abs_err": float(err.max()), "unit": "", "max_rel_err": float(rel.max()), "reference": "scipy float64"}
+        return {
+            "max_abs_err": float(err.max()),
+            "unit": "",
+            "max_rel_err": float(rel.max()),
+            "reference": "scipy float64",
+        }
 
     return check
 
@@ -179,7 +192,11 @@ def build_cases(ctx: Context) -> list[Case]:
 
         def case(mode, impl, make, chk=None, threads=tthreads, p=p, audio=audio, note=""):
             role = "sonix" if impl == "sonix" else "baseline"
-            cases.append(Case(FAMILY, p.name, p.op, mode, impl, role, threads, p.clips, audio, make, chk, note))
+            cases.append(
+                Case(
+                    FAMILY, p.name, p.op, mode, impl, role, threads, p.clips, audio, make, chk, note
+                )
+            )
 
         case("fwd", "sonix", lambda p=p, d=data: _forward(_sonix(p, dev), d()), check)
         if scipy_ok:
@@ -195,7 +212,11 @@ def build_cases(ctx: Context) -> list[Case]:
             case("fwd", "torchaudio", lambda p=p, d=data: _forward(_torchaudio(p, dev), d()), check)
         case("fwd+bwd", "sonix", lambda p=p, d=data: _forward_backward(_sonix(p, dev), d()))
         if p.op == "lfilter" and "torchaudio" in have:
-            case("fwd+bwd", "torchaudio", lambda p=p, d=data: _forward_backward(_torchaudio(p, dev), d()))
+            case(
+                "fwd+bwd",
+                "torchaudio",
+                lambda p=p, d=data: _forward_backward(_torchaudio(p, dev), d()),
+            )
     return cases
 
 
@@ -203,7 +224,11 @@ MEMORY_OPS = ("lfilter",)
 
 
 def memory_keys(cases: list[Case], quick: bool = False) -> list[tuple[str, str, str, str]]:
-    return [c.key for c in cases if c.op in MEMORY_OPS and c.impl in ("sonix", "torchaudio") and c.mode == "fwd"]
+    return [
+        c.key
+        for c in cases
+        if c.op in MEMORY_OPS and c.impl in ("sonix", "torchaudio") and c.mode == "fwd"
+    ]
 
 
 def describe(ctx: Context) -> dict:

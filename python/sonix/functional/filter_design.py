@@ -60,7 +60,9 @@ def biquad_coeffs(
     freq, Q, gain = _params(freq, Q, gain_db, dtype=dtype, device=device)
     if not torch.compiler.is_compiling() and freq.device.type == "cpu":
         if bool(((freq <= 0) | (freq >= sample_rate / 2)).any()):
-            raise ValueError(f"sonix: freq must be in (0, sample_rate / 2 = {sample_rate / 2}), got {freq}")
+            raise ValueError(
+                f"sonix: freq must be in (0, sample_rate / 2 = {sample_rate / 2}), got {freq}"
+            )
         if bool((Q <= 0).any()):
             raise ValueError(f"sonix: Q must be > 0, got {Q}")
     w0, alpha = _w0_alpha(sample_rate, freq, Q)
@@ -99,14 +101,18 @@ def biquad_coeffs(
     )
 
 
-def preemphasis_coeffs(coeff: Param = 0.97, *, dtype=None, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+def preemphasis_coeffs(
+    coeff: Param = 0.97, *, dtype=None, device=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """``y[n] = x[n] - coeff x[n-1]`` as ``(b, a)`` = ([1, -coeff], [1, 0])."""
     (c,) = _params(coeff, dtype=dtype, device=device)
     one = torch.ones_like(c)
     return torch.stack([one, -c], -1), torch.stack([one, 0 * c], -1)
 
 
-def deemphasis_coeffs(coeff: Param = 0.97, *, dtype=None, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+def deemphasis_coeffs(
+    coeff: Param = 0.97, *, dtype=None, device=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Inverse of pre-emphasis, ``y[n] = x[n] + coeff y[n-1]``: ``(b, a)`` = ([1, 0], [1, -coeff])."""
     b, a = preemphasis_coeffs(coeff, dtype=dtype, device=device)
     return a, b
@@ -149,16 +155,26 @@ def butter_sos(
     """
     if isinstance(order, bool) or not isinstance(order, int) or order < 1:
         raise ValueError(f"sonix: order must be a positive integer, got {order!r}")
-    aliases = {"low": "lowpass", "high": "highpass", "band": "bandpass", "pass": "bandpass", "stop": "bandstop"}
+    aliases = {
+        "low": "lowpass",
+        "high": "highpass",
+        "band": "bandpass",
+        "pass": "bandpass",
+        "stop": "bandstop",
+    }
     btype = aliases.get(btype, btype)
     if btype not in ("lowpass", "highpass", "bandpass", "bandstop"):
-        raise ValueError(f"sonix: btype must be lowpass, highpass, bandpass or bandstop, got {btype!r}")
+        raise ValueError(
+            f"sonix: btype must be lowpass, highpass, bandpass or bandstop, got {btype!r}"
+        )
     band = btype in ("bandpass", "bandstop")
     if band and (not isinstance(cutoff, (tuple, list)) or len(cutoff) != 2):
         raise ValueError(f"sonix: btype={btype} needs cutoff=(low, high), got {cutoff!r}")
     values = list(cutoff) if band else [cutoff]
     tensors = [v for v in values if isinstance(v, torch.Tensor)]
-    out_dtype = dtype or (tensors[0].dtype if tensors and tensors[0].is_floating_point() else torch.float64)
+    out_dtype = dtype or (
+        tensors[0].dtype if tensors and tensors[0].is_floating_point() else torch.float64
+    )
     dev = device if device is not None else (tensors[0].device if tensors else "cpu")
     wn = [torch.as_tensor(v, dtype=torch.float64, device=dev) * (2.0 / fs) for v in values]
     if not torch.compiler.is_compiling():
@@ -198,9 +214,13 @@ def butter_sos(
             real = p[..., :1].real.to(torch.complex128)
             poles = torch.cat([_quad(real, torch.zeros_like(real)), poles], -2)
             taken = near.any(-1, keepdim=True).unsqueeze(-1)
-            zeros = torch.cat([torch.where(taken, both, one).expand(real.shape[:-1] + (1, 3)), zeros], -2)
+            zeros = torch.cat(
+                [torch.where(taken, both, one).expand(real.shape[:-1] + (1, 3)), zeros], -2
+            )
         sos = torch.cat([zeros, poles], -1)
-        zpt = torch.full(shape, 1.0 if btype == "lowpass" else -1.0, dtype=torch.complex128, device=dev)
+        zpt = torch.full(
+            shape, 1.0 if btype == "lowpass" else -1.0, dtype=torch.complex128, device=dev
+        )
     else:
         lo, hi = warped[0].to(torch.complex128), warped[1].to(torch.complex128)
         bw, w0sq = hi - lo, lo * hi
@@ -210,7 +230,10 @@ def butter_sos(
         odd = order % 2
         # Complex prototype poles give two conjugate pairs; the real one (odd order) a real quadratic
         # (two real poles or one conjugate pair).
-        quads = [_quad(p1[..., odd:], p1[..., odd:].conj()), _quad(p2[..., odd:], p2[..., odd:].conj())]
+        quads = [
+            _quad(p1[..., odd:], p1[..., odd:].conj()),
+            _quad(p2[..., odd:], p2[..., odd:].conj()),
+        ]
         key = [p1[..., odd:].abs(), p2[..., odd:].abs()]
         if odd:
             quads.append(_quad(p1[..., :1], p2[..., :1]))
@@ -222,11 +245,17 @@ def butter_sos(
         if btype == "bandpass":
             # scipy's nearest-zero pairing: the order // 2 sections closest to the unit circle take
             # the zeros at +1, the order // 2 farthest those at -1, a middle one (odd order) one each.
-            rows = [[1.0, 2.0, 1.0]] * (order // 2) + [[1.0, 0.0, -1.0]] * (order % 2) + [[1.0, -2.0, 1.0]] * (order // 2)
+            rows = (
+                [[1.0, 2.0, 1.0]] * (order // 2)
+                + [[1.0, 0.0, -1.0]] * (order % 2)
+                + [[1.0, -2.0, 1.0]] * (order // 2)
+            )
             zq = torch.tensor(rows, dtype=torch.float64, device=dev).expand(poles.shape)
             zpt = torch.exp(1j * wc[..., 0])
         else:
-            zq = torch.stack([torch.ones_like(wc), -2 * torch.cos(wc), torch.ones_like(wc)], -1).expand(poles.shape)
+            zq = torch.stack(
+                [torch.ones_like(wc), -2 * torch.cos(wc), torch.ones_like(wc)], -1
+            ).expand(poles.shape)
             zpt = torch.ones(shape, dtype=torch.complex128, device=dev)
         sos = torch.cat([zq, poles], -1)
     k = 1 / _response(sos.to(torch.complex128), zpt).abs()

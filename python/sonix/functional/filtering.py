@@ -102,44 +102,109 @@ def _apply(waveform: torch.Tensor, ba: tuple[torch.Tensor, torch.Tensor]) -> tor
 
 
 def lowpass_biquad(waveform: torch.Tensor, sample_rate: int, cutoff_freq, Q=0.707) -> torch.Tensor:
-    """torchaudio's ``lowpass_biquad`` (RBJ lowpass); cutoff_freq / Q may be per-example tensors."""
-    return _apply(waveform, _fd.biquad_coeffs("lowpass", sample_rate, cutoff_freq, Q, dtype=waveform.dtype, device=waveform.device))
+    """torchaudio's ``lowpass_biquad`` (RBJ lowpass).
+
+    Like every ``*_biquad`` here, parameters may also be tensors: they broadcast against the
+    waveform's leading dims (cutoff of shape (batch, 1) for a (batch, channels, time) waveform gives
+    one filter per example, in one op call).
+    """
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "lowpass", sample_rate, cutoff_freq, Q, dtype=waveform.dtype, device=waveform.device
+        ),
+    )
 
 
 def highpass_biquad(waveform: torch.Tensor, sample_rate: int, cutoff_freq, Q=0.707) -> torch.Tensor:
     """torchaudio's ``highpass_biquad`` (RBJ highpass)."""
-    return _apply(waveform, _fd.biquad_coeffs("highpass", sample_rate, cutoff_freq, Q, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "highpass", sample_rate, cutoff_freq, Q, dtype=waveform.dtype, device=waveform.device
+        ),
+    )
 
 
-def bandpass_biquad(waveform, sample_rate: int, central_freq, Q=0.707, const_skirt_gain: bool = False):
+def bandpass_biquad(
+    waveform, sample_rate: int, central_freq, Q=0.707, const_skirt_gain: bool = False
+):
     """torchaudio's ``bandpass_biquad``: constant skirt gain (peak = Q) or constant 0 dB peak."""
     kind = "bandpass_skirt" if const_skirt_gain else "bandpass"
-    return _apply(waveform, _fd.biquad_coeffs(kind, sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            kind, sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device
+        ),
+    )
 
 
 def bandreject_biquad(waveform, sample_rate: int, central_freq, Q=0.707):
     """torchaudio's ``bandreject_biquad`` (RBJ notch)."""
-    return _apply(waveform, _fd.biquad_coeffs("bandreject", sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "bandreject", sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device
+        ),
+    )
 
 
 def allpass_biquad(waveform, sample_rate: int, central_freq, Q=0.707):
     """torchaudio's ``allpass_biquad``."""
-    return _apply(waveform, _fd.biquad_coeffs("allpass", sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "allpass", sample_rate, central_freq, Q, dtype=waveform.dtype, device=waveform.device
+        ),
+    )
 
 
 def equalizer_biquad(waveform, sample_rate: int, center_freq, gain, Q=0.707):
     """torchaudio's ``equalizer_biquad`` (RBJ peaking EQ, gain in dB)."""
-    return _apply(waveform, _fd.biquad_coeffs("peaking", sample_rate, center_freq, Q, gain, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "peaking",
+            sample_rate,
+            center_freq,
+            Q,
+            gain,
+            dtype=waveform.dtype,
+            device=waveform.device,
+        ),
+    )
 
 
 def bass_biquad(waveform, sample_rate: int, gain, central_freq=100, Q=0.707):
     """torchaudio's ``bass_biquad`` (RBJ low shelf, gain in dB)."""
-    return _apply(waveform, _fd.biquad_coeffs("lowshelf", sample_rate, central_freq, Q, gain, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "lowshelf",
+            sample_rate,
+            central_freq,
+            Q,
+            gain,
+            dtype=waveform.dtype,
+            device=waveform.device,
+        ),
+    )
 
 
 def treble_biquad(waveform, sample_rate: int, gain, central_freq=3000, Q=0.707):
     """torchaudio's ``treble_biquad`` (RBJ high shelf, gain in dB)."""
-    return _apply(waveform, _fd.biquad_coeffs("highshelf", sample_rate, central_freq, Q, gain, dtype=waveform.dtype, device=waveform.device))
+    return _apply(
+        waveform,
+        _fd.biquad_coeffs(
+            "highshelf",
+            sample_rate,
+            central_freq,
+            Q,
+            gain,
+            dtype=waveform.dtype,
+            device=waveform.device,
+        ),
+    )
 
 
 def band_biquad(waveform, sample_rate: int, central_freq, Q=0.707, noise: bool = False):
@@ -166,7 +231,9 @@ def _check_sos(sos: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     if sos.dim() < 2 or sos.shape[-1] != 6:
         raise ValueError(f"sonix: sos must have shape (..., n_sections, 6), got {tuple(sos.shape)}")
     if sos.device != x.device:
-        raise ValueError(f"sonix: sos and x must be on the same device, got {sos.device} and {x.device}")
+        raise ValueError(
+            f"sonix: sos and x must be on the same device, got {sos.device} and {x.device}"
+        )
     return sos
 
 
@@ -196,7 +263,11 @@ def lfilter_zi(b: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
     (..., max(na, nb) - 1) for coefficients (..., na), (..., nb) (batched linear solve)."""
     b = torch.as_tensor(b)
     a = torch.as_tensor(a, device=b.device)
-    dt = torch.promote_types(_acc_of(b.dtype), _acc_of(a.dtype)) if a.is_floating_point() else torch.float64
+    dt = (
+        torch.promote_types(_acc_of(b.dtype), _acc_of(a.dtype))
+        if a.is_floating_point()
+        else torch.float64
+    )
     a, b = a.to(dt), b.to(dt)
     n = max(a.shape[-1], b.shape[-1])
     a = torch.nn.functional.pad(a, (0, n - a.shape[-1]))
@@ -241,7 +312,9 @@ def _check_padlen(x: torch.Tensor, padlen: int) -> None:
         )
 
 
-def filtfilt(x: torch.Tensor, b: torch.Tensor, a: torch.Tensor, padlen: int | None = None) -> torch.Tensor:
+def filtfilt(
+    x: torch.Tensor, b: torch.Tensor, a: torch.Tensor, padlen: int | None = None
+) -> torch.Tensor:
     """Zero-phase forward-backward filtering like ``scipy.signal.filtfilt(b, a, x)`` with its default
     odd extension of ``padlen = 3 * max(len(a), len(b))`` samples and lfilter_zi initial states.
     Coefficients (..., taps) broadcast against x's leading dims. Autograd, CPU / CUDA, compile."""
@@ -274,7 +347,9 @@ def sosfiltfilt(x: torch.Tensor, sos: torch.Tensor, padlen: int | None = None) -
     zi = sosfilt_zi(sos)  # (n_sections, ..., 2)
     ext = _odd_ext(x, padlen)
 
-    def scaled(v: torch.Tensor) -> torch.Tensor:  # zi (S, zlead..., 2) times v's first sample (vlead..., 1)
+    def scaled(
+        v: torch.Tensor,
+    ) -> torch.Tensor:  # zi (S, zlead..., 2) times v's first sample (vlead..., 1)
         first = v[..., :1].to(zi.dtype)
         lead = max(zi.dim() - 2, first.dim() - 1)
         return zi.reshape(zi.shape[:1] + (1,) * (lead - zi.dim() + 2) + zi.shape[1:]) * first

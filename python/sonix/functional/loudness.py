@@ -41,10 +41,14 @@ def integrated_loudness(
     check_audio(x, "x", min_dim=2)
     C, T = x.shape[-2], x.shape[-1]
     if C > len(_CHANNEL_WEIGHTS):
-        raise ValueError(f"sonix: x must have at most 5 channels (dim -2), got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"sonix: x must have at most 5 channels (dim -2), got shape {tuple(x.shape)}"
+        )
     block = block_size * sample_rate
     if T < block:
-        raise ValueError(f"sonix: x must be at least block_size={block_size} s ({int(block)} samples) long, got {T}")
+        raise ValueError(
+            f"sonix: x must be at least block_size={block_size} s ({int(block)} samples) long, got {T}"
+        )
     y = k_weighting(x, sample_rate).to(torch.float64)
     step = 1.0 - overlap
     n_blocks = int(round((T / sample_rate - block_size) / (block_size * step))) + 1

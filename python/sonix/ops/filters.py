@@ -32,7 +32,7 @@ def _lfilter_fake(x, a, b, zi):
 
 
 @torch.library.register_fake("sonix::lfilter_backward")
-def _lfilter_backward_fake(grad_y, grad_zf, x, y, a, b):
+def _lfilter_backward_fake(grad_y, grad_zf, x, y, a, b, coef_grads):
     gx = torch.empty_like(x, memory_format=torch.contiguous_format)
     return gx, torch.empty_like(a), torch.empty_like(b), a.new_empty((x.shape[0], a.shape[1] - 1))
 
@@ -47,8 +47,9 @@ def _lfilter_backward(ctx, grad_y, grad_zf):
     x, y, a, b = ctx.saved_tensors
     if grad_y is None:
         grad_y = torch.zeros_like(y)
-    gx, ga, gb, gzi = _ops.lfilter_backward(grad_y, grad_zf, x, y, a, b)
-    return gx, ga, gb, (gzi if ctx.has_zi else None)
+    coef = bool(ctx.needs_input_grad[1] or ctx.needs_input_grad[2])
+    gx, ga, gb, gzi = _ops.lfilter_backward(grad_y, grad_zf, x, y, a, b, coef)
+    return gx, (ga if coef else None), (gb if coef else None), (gzi if ctx.has_zi else None)
 
 
 torch.library.register_autograd("sonix::lfilter", _lfilter_backward, setup_context=_lfilter_setup)
@@ -65,9 +66,13 @@ def _as_coeffs(c, name: str, like: torch.Tensor) -> torch.Tensor:
     if not c.is_floating_point():
         raise TypeError(f"sonix: {name} must be a floating-point tensor, got {c.dtype}")
     if c.dim() == 0 or c.shape[-1] == 0:
-        raise ValueError(f"sonix: {name} must have shape (..., taps) with taps >= 1, got {tuple(c.shape)}")
+        raise ValueError(
+            f"sonix: {name} must have shape (..., taps) with taps >= 1, got {tuple(c.shape)}"
+        )
     if c.device != like.device:
-        raise ValueError(f"sonix: {name} and x must be on the same device, got {c.device} and {like.device}")
+        raise ValueError(
+            f"sonix: {name} and x must be on the same device, got {c.device} and {like.device}"
+        )
     return c
 
 
@@ -127,7 +132,9 @@ def lfilter(
                 f"sonix: zi must have shape (..., {n - 1}) (max(len(a), len(b)) - 1), got {tuple(zi.shape)}"
             )
         if zi.device != x.device:
-            raise ValueError(f"sonix: zi and x must be on the same device, got {zi.device} and {x.device}")
+            raise ValueError(
+                f"sonix: zi and x must be on the same device, got {zi.device} and {x.device}"
+            )
         zi = zi.to(acc)
         shapes.append(zi.shape[:-1])
     try:

@@ -4,6 +4,7 @@
 same constructor, attributes and state_dict keys, computed by the fused sonix ops.
 """
 
+from .filters import Biquad, LoudnessNormalize, SOSFilter
 from .logmel import PRESETS, LogMelSpectrogram
 from .resample import Resample, StreamingResampler
 from .spectral import MFCC, AmplitudeToDB, InverseSpectrogram, MelScale, MelSpectrogram, Spectrogram
@@ -12,11 +13,14 @@ __all__ = [
     "MFCC",
     "PRESETS",
     "AmplitudeToDB",
+    "Biquad",
     "InverseSpectrogram",
+    "LoudnessNormalize",
     "LogMelSpectrogram",
     "MelScale",
     "MelSpectrogram",
     "Resample",
+    "SOSFilter",
     "Spectrogram",
     "StreamingResampler",
 ]
