@@ -31,4 +31,11 @@ TORCH_LIBRARY(sonix, m) {
   // rows are zero past their own length ceil(up * in_len / orig) and rows with orig == up are copied.
   m.def("resample_varying(Tensor input, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt out_len) -> Tensor");
   m.def("resample_varying_backward(Tensor grad, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt in_len) -> Tensor");
+
+  // ---- convolve -------------------------------------------------------------------------------
+  // Full linear convolution of (rows, n) signals with (rows or 1, m) kernels: (rows, n + m - 1).
+  // method 0 auto (direct for short kernels, FFT overlap-add otherwise), 1 direct, 2 FFT.
+  m.def("fftconvolve(Tensor input, Tensor kernel, int method) -> Tensor");
+  // Gradients w.r.t. input and kernel (correlations of grad with the kernel and the input).
+  m.def("fftconvolve_backward(Tensor grad, Tensor input, Tensor kernel, int method) -> (Tensor, Tensor)");
 }

@@ -1,6 +1,6 @@
 """The raw custom ops (torch.ops.sonix.*) with their fake kernels and autograd registrations."""
 
-from . import resample, spectral
+from . import convolve, resample, spectral
 from .spectral import LogSpec
 
-__all__ = ["LogSpec", "resample", "spectral"]
+__all__ = ["LogSpec", "convolve", "resample", "spectral"]
