@@ -173,7 +173,55 @@ at::Tensor resample_poly_cpu(const at::Tensor& input, const at::Tensor& taps, in
   return y.to(input.scalar_type());
 }
 
+namespace {
+
 // Adjoint: gx[i] = sum over the outputs j that read input i of grad[j] * taps[j % up][i - start(j)].
+// Each work item owns a block of inputs [i0, i1) and adds grad[j] * taps (a vectorisable axpy) of
+// every output that reads into it, clipped to the block: no two threads write the same element.
+template <typename acc_t>
+inline __attribute__((always_inline)) void poly_backward_block(const acc_t* g, int64_t out_len, const acc_t* taps,
+                                                                const PolyGeom& geo, acc_t* gx, int64_t i0,
+                                                                int64_t i1) {
+  const int64_t T = geo.n_taps;
+  for (int64_t i = i0; i < i1; ++i) gx[i] = 0;
+  const int64_t lo = std::max(poly_first_reader(i0 + geo.in_offset, geo.orig, geo.up, geo.left, T), geo.out_start);
+  const int64_t hi = std::min(poly_last_reader(i1 - 1 + geo.in_offset, geo.orig, geo.up, geo.left),
+                              geo.out_start + out_len - 1);
+  if (lo > hi) return;
+  int64_t p = lo % geo.up, base = (lo * geo.orig) / geo.up, rem = (lo * geo.orig) % geo.up;
+  const int64_t qo = geo.orig / geo.up, ro = geo.orig % geo.up;
+  for (int64_t j = lo; j <= hi; ++j) {
+    const int64_t s = base - geo.left - geo.in_offset;
+    const int64_t k0 = std::max<int64_t>(0, i0 - s), k1 = std::min<int64_t>(T, i1 - s);
+    const acc_t gv = g[j - geo.out_start];
+    const acc_t* h = taps + p * T;
+    acc_t* o = gx + s;
+    for (int64_t k = k0; k < k1; ++k) o[k] += gv * h[k];
+    base += qo;
+    rem += ro;
+    if (rem >= geo.up) {
+      rem -= geo.up;
+      ++base;
+    }
+    if (++p == geo.up) p = 0;
+  }
+}
+
+template <typename acc_t>
+void poly_backward_generic(const acc_t* g, int64_t out_len, const acc_t* taps, const PolyGeom& geo, acc_t* gx,
+                           int64_t i0, int64_t i1) {
+  poly_backward_block(g, out_len, taps, geo, gx, i0, i1);
+}
+
+template <typename acc_t>
+__attribute__((target("avx2,fma"))) void poly_backward_avx2(const acc_t* g, int64_t out_len, const acc_t* taps,
+                                                             const PolyGeom& geo, acc_t* gx, int64_t i0,
+                                                             int64_t i1) {
+  poly_backward_block(g, out_len, taps, geo, gx, i0, i1);
+}
+
+}  // namespace
+
 at::Tensor resample_poly_backward_cpu(const at::Tensor& grad, const at::Tensor& taps, int64_t orig, int64_t up,
                                       int64_t left, int64_t in_offset, int64_t out_start, int64_t in_len) {
   check_rows(grad, "grad");
@@ -184,21 +232,18 @@ at::Tensor resample_poly_backward_cpu(const at::Tensor& grad, const at::Tensor& 
   const at::Tensor g = grad.to(acc).contiguous();
   const at::Tensor h = taps.to(acc).contiguous();
   at::Tensor gx = at::empty({g.size(0), in_len}, g.options());
-  const int64_t T = h.size(1), out_len = g.size(1);
+  const int64_t out_len = g.size(1);
   AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_poly_backward_cpu", [&] {
     const scalar_t* gp = g.const_data_ptr<scalar_t>();
     const scalar_t* hp = h.const_data_ptr<scalar_t>();
     scalar_t* op = gx.mutable_data_ptr<scalar_t>();
+    const PolyGeom geo{orig, up, left, h.size(1), in_offset, out_start};
+    const bool avx2 = cpu_has_avx2();
     for_row_blocks(g.size(0), in_len, [&](int64_t r, int64_t i0, int64_t i1) {
-      const scalar_t* gr = gp + r * out_len;
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t ii = i + in_offset;
-        const int64_t lo = std::max(poly_first_reader(ii, orig, up, left, T), out_start);
-        const int64_t hi = std::min(poly_last_reader(ii, orig, up, left), out_start + out_len - 1);
-        scalar_t v = 0;
-        for (int64_t j = lo; j <= hi; ++j) v += gr[j - out_start] * hp[(j % up) * T + ii - poly_start(j, orig, up, left)];
-        op[r * in_len + i] = v;
-      }
+      if (avx2)
+        poly_backward_avx2(gp + r * out_len, out_len, hp, geo, op + r * in_len, i0, i1);
+      else
+        poly_backward_generic(gp + r * out_len, out_len, hp, geo, op + r * in_len, i0, i1);
     });
   });
   return gx.to(grad.scalar_type());

@@ -24,6 +24,7 @@ from .runner import Case, Context
 from .signals import test_signals
 
 FAMILY = "resample"
+CPU = torch.device("cpu")  # quality is measured on the CPU
 QUICK_CLIPS = 2
 KAISER_BEST = {
     "resampling_method": "sinc_interp_kaiser",
@@ -168,14 +169,13 @@ def build_cases(ctx: Context) -> list[Case]:
                 )
             )
 
-        cpu = torch.device("cpu")
         # default quality vs the strong baselines
         case(
             "resample",
             "fwd",
             "sonix",
             lambda p=p, d=data: _forward(_sonix(p, "default", dev), d()),
-            _check(lambda p=p: _sonix(p, "default", cpu), p),
+            _check(lambda p=p: _sonix(p, "default", CPU), p),
             note="quality='default'",
         )
         if "torchaudio" in have:
@@ -184,7 +184,7 @@ def build_cases(ctx: Context) -> list[Case]:
                 "fwd",
                 "torchaudio",
                 lambda p=p, d=data: _forward(_torchaudio(p, dev), d()),
-                _check(lambda p=p: _torchaudio(p, cpu), p),
+                _check(lambda p=p: _torchaudio(p, CPU), p),
                 note="kaiser_best, cached transforms.Resample",
             )
         if "julius" in have:
@@ -193,7 +193,7 @@ def build_cases(ctx: Context) -> list[Case]:
                 "fwd",
                 "julius",
                 lambda p=p, d=data: _forward(_julius(p, dev), d()),
-                _check(lambda p=p: _julius(p, cpu), p),
+                _check(lambda p=p: _julius(p, CPU), p),
                 note="cached ResampleFrac",
             )
         if "soxr" in have and dev.type == "cpu":
@@ -212,7 +212,7 @@ def build_cases(ctx: Context) -> list[Case]:
             "fwd",
             "sonix",
             lambda p=p, d=data: _forward(_sonix(p, "best", dev), d()),
-            _check(lambda p=p: _sonix(p, "best", cpu), p),
+            _check(lambda p=p: _sonix(p, "best", CPU), p),
             note="quality='best'",
         )
         if "soxr" in have and dev.type == "cpu":
