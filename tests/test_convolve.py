@@ -53,6 +53,15 @@ def test_room_impulse_responses_float32(mode):
     assert (got.double() - want).abs().max() <= 2e-5 * want.abs().max()
 
 
+def test_overlap_add_long_signal():
+    """Rows longer than 2^20 samples go through the overlap-add blocks."""
+    x = torch.randn(2, 1_100_000, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    h = make_signal((2, 300), seed=1)
+    got = F.fftconvolve(x, h, "same")
+    want = _scipy(x, h, "same")
+    torch.testing.assert_close(got, want, rtol=1e-9, atol=1e-9)
+
+
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_low_precision(dtype):
     x = make_signal((2, 900))

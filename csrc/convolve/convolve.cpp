@@ -14,7 +14,8 @@ namespace sonix {
 
 namespace {
 
-constexpr int64_t kDirectMaxTaps = 48;  // direct (conv1d) up to this many taps in auto mode
+constexpr int64_t kDirectMaxTaps = 48;        // direct (conv1d) up to this many taps in auto mode
+constexpr int64_t kSingleMax = int64_t{1} << 20;  // one FFT per row up to this many points
 
 int64_t next_pow2(int64_t v) {
   int64_t p = 1;
@@ -48,7 +49,9 @@ at::Tensor fft_convolve(const at::Tensor& x, const at::Tensor& h) {
   const int64_t rows = x.size(0), n = x.size(1), m = h.size(1), full = n + m - 1;
   const int64_t single = next_fast_len(full);
   const int64_t nfft = std::max<int64_t>(next_pow2(4 * (m - 1)), 1024);
-  if (single <= nfft) {
+  // One transform of the whole row while it stays moderate (fewer points than overlap-add's blocks);
+  // overlap-add bounds the memory of very long rows.
+  if (single <= std::max<int64_t>(nfft, kSingleMax)) {
     at::Tensor y = at::fft_irfft(at::fft_rfft(x, single, -1) * at::fft_rfft(h, single, -1), single, -1);
     return y.narrow(1, 0, full);
   }
