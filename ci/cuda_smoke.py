@@ -129,6 +129,16 @@ def _cases():
             v.half(), biquads(d)[1].float(), biquads(d)[0].float(), clamp=False
         ).float(),
     )
+    # ---- resample / convolve ----
+    yield "resample", x, lambda v, d: F.resample(v, 48000, 44100)
+    yield "resample best", x, lambda v, d: F.resample(v, 44100, 16000, quality="best")
+    yield "resample half", x, lambda v, d: F.resample(v.half(), 16000, 22050).float()
+    yield "resample otf", x, lambda v, d: F.resample(v, 20001, 30001, quality="best")
+    rates = torch.tensor([14400, 16000, 17600])
+    yield "resample rates", x, lambda v, d: F.resample(v, rates.to(d), 16000)[0]
+    h = torch.randn(3, 700, generator=g)
+    yield "fftconvolve", x, lambda v, d: F.fftconvolve(v, h.to(d), "same")
+    yield "convolve direct", x, lambda v, d: F.convolve(v, h[:, :20].to(d), "full", "direct")
 
 
 def _run(fn, inp: torch.Tensor, device: str):

@@ -83,4 +83,10 @@ TORCH_LIBRARY(sonix, m) {
   m.def("stft_loss_sums_backward(Tensor grad, Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance, bool input_grad, bool target_grad) -> (Tensor, Tensor)");
   // coef_grads=false: the gradients of a and b are not needed (they may come back as zeros).
   m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b, bool coef_grads) -> (Tensor, Tensor, Tensor, Tensor)");
+  // ---- convolve -------------------------------------------------------------------------------
+  // Full linear convolution of (rows, n) signals with (rows or 1, m) kernels: (rows, n + m - 1).
+  // method 0 auto (direct for short kernels, FFT overlap-add otherwise), 1 direct, 2 FFT.
+  m.def("fftconvolve(Tensor input, Tensor kernel, int method) -> Tensor");
+  // Gradients w.r.t. input and kernel (correlations of grad with the kernel and the input).
+  m.def("fftconvolve_backward(Tensor grad, Tensor input, Tensor kernel, int method) -> (Tensor, Tensor)");
 }

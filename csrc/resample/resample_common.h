@@ -8,11 +8,6 @@
 
 namespace sonix {
 
-// Where a call sits in the stream: x[:, 0] is input `in_offset`, the first output is `out_start`.
-struct PolyGeom {
-  int64_t orig, up, left, n_taps, in_offset, out_start;
-};
-
 inline void check_rates(int64_t orig, int64_t up, int64_t left) {
   SONIX_CHECK(orig >= 1, "orig must be >= 1, got ", orig);
   SONIX_CHECK(up >= 1, "up must be >= 1, got ", up);

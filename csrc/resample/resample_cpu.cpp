@@ -18,48 +18,62 @@
 namespace sonix {
 namespace {
 
-constexpr int64_t kBlock = 2048;  // outputs (or inputs, for the adjoints) per parallel work item
+constexpr int64_t kBlock = 4096;  // outputs (or inputs, for the adjoints) per parallel work item
 
 template <typename acc_t>
 struct Vec32 {
   typedef acc_t type __attribute__((vector_size(32)));
 };
 
-// Dot product of n contiguous samples and taps; n is a multiple of 32 bytes of acc_t (kTapPad).
+// Dot product of n contiguous samples and taps; n is a multiple of 32 bytes of acc_t (kTapPad). Every
+// output is summed in this one order (one vector accumulator along k, then its lanes in order), also
+// by dot4_padded: an output's value never depends on which path computed it (streaming == offline).
+template <typename acc_t>
+inline __attribute__((always_inline)) acc_t hsum(typename Vec32<acc_t>::type a) {
+  constexpr int64_t W = 32 / sizeof(acc_t);
+  acc_t s = 0;
+  for (int64_t i = 0; i < W; ++i) s += a[i];
+  return s;
+}
+
 template <typename acc_t>
 inline __attribute__((always_inline)) acc_t dot_padded(const acc_t* x, const acc_t* h, int64_t n) {
   using V = typename Vec32<acc_t>::type;
   constexpr int64_t W = 32 / sizeof(acc_t);
-  // Four independent accumulators hide the FMA latency.
+  V a = {};
+  for (int64_t k = 0; k < n; k += W) {
+    V xv, hv;
+    std::memcpy(&xv, x + k, 32);
+    std::memcpy(&hv, h + k, 32);
+    a += xv * hv;
+  }
+  return hsum<acc_t>(a);
+}
+
+// Four outputs of the same phase (inputs `stride` apart): each tap vector is loaded once for four
+// independent accumulators (fewer loads per FMA, and the FMA latency hidden).
+template <typename acc_t>
+inline __attribute__((always_inline)) void dot4_padded(const acc_t* x, int64_t stride, const acc_t* h, int64_t n,
+                                                       acc_t* out) {
+  using V = typename Vec32<acc_t>::type;
+  constexpr int64_t W = 32 / sizeof(acc_t);
   V a0 = {}, a1 = {}, a2 = {}, a3 = {};
-  int64_t k = 0;
-  for (; k + 4 * W <= n; k += 4 * W) {
-    V x0, h0, x1, h1, x2, h2, x3, h3;
+  for (int64_t k = 0; k < n; k += W) {
+    V hv, x0, x1, x2, x3;
+    std::memcpy(&hv, h + k, 32);
     std::memcpy(&x0, x + k, 32);
-    std::memcpy(&h0, h + k, 32);
-    std::memcpy(&x1, x + k + W, 32);
-    std::memcpy(&h1, h + k + W, 32);
-    std::memcpy(&x2, x + k + 2 * W, 32);
-    std::memcpy(&h2, h + k + 2 * W, 32);
-    std::memcpy(&x3, x + k + 3 * W, 32);
-    std::memcpy(&h3, h + k + 3 * W, 32);
-    a0 += x0 * h0;
-    a1 += x1 * h1;
-    a2 += x2 * h2;
-    a3 += x3 * h3;
+    std::memcpy(&x1, x + stride + k, 32);
+    std::memcpy(&x2, x + 2 * stride + k, 32);
+    std::memcpy(&x3, x + 3 * stride + k, 32);
+    a0 += x0 * hv;
+    a1 += x1 * hv;
+    a2 += x2 * hv;
+    a3 += x3 * hv;
   }
-  for (; k < n; k += W) {
-    V x0, h0;
-    std::memcpy(&x0, x + k, 32);
-    std::memcpy(&h0, h + k, 32);
-    a0 += x0 * h0;
-  }
-  a0 += a1;
-  a2 += a3;
-  a0 += a2;
-  acc_t s = 0;
-  for (int64_t i = 0; i < W; ++i) s += a0[i];
-  return s;
+  out[0] = hsum<acc_t>(a0);
+  out[1] = hsum<acc_t>(a1);
+  out[2] = hsum<acc_t>(a2);
+  out[3] = hsum<acc_t>(a3);
 }
 
 // The same sum where the reads leave [0, in_len): only the taps on real samples (zeros elsewhere).
@@ -81,27 +95,52 @@ struct PolyArgs {
   PolyGeom g;
 };
 
-// Outputs [c0, c1) of one row. Stream positions are tracked incrementally (no division per output).
+// One output, and the stream position of the next (tracked without a division per output).
+template <typename acc_t>
+inline __attribute__((always_inline)) acc_t poly_one(const PolyArgs<acc_t>& a, const acc_t* x, int64_t p,
+                                                     int64_t base) {
+  const int64_t s = base - a.g.left - a.g.in_offset, T = a.g.n_taps;
+  const acc_t* h = a.taps + p * T;
+  return (s >= 0 && s + T <= a.in_len) ? dot_padded(x + s, h, T) : dot_bounded(x, s, a.in_len, h, T);
+}
+
+// Outputs [c0, c1) of one row: runs of 4 * up outputs as four outputs per phase (dot4_padded), the
+// rest one by one.
 template <typename acc_t>
 inline __attribute__((always_inline)) void poly_forward_block(const PolyArgs<acc_t>& a, int64_t row, int64_t c0,
                                                                int64_t c1) {
   const PolyGeom& g = a.g;
   const acc_t* x = a.x + row * a.in_len;
   acc_t* y = a.y + row * a.out_len;
-  const int64_t T = g.n_taps, j0 = g.out_start + c0;
-  int64_t p = j0 % g.up, base = (j0 * g.orig) / g.up, rem = (j0 * g.orig) % g.up;
-  const int64_t qo = g.orig / g.up, ro = g.orig % g.up;
-  for (int64_t c = c0; c < c1; ++c) {
-    const int64_t s = base - g.left - g.in_offset;
-    const acc_t* h = a.taps + p * T;
-    y[c] = (s >= 0 && s + T <= a.in_len) ? dot_padded(x + s, h, T) : dot_bounded(x, s, a.in_len, h, T);
+  const int64_t T = g.n_taps, up = g.up;
+  int64_t c = c0;
+  for (; c + 4 * up <= c1; c += 4 * up) {
+    for (int64_t q = 0; q < up; ++q) {
+      const int64_t j = g.out_start + c + q;
+      const int64_t p = j % up, base = (j * g.orig) / up;
+      const int64_t s = base - g.left - g.in_offset;
+      acc_t* yq = y + c + q;
+      if (s >= 0 && s + 3 * g.orig + T <= a.in_len) {
+        acc_t out[4];
+        dot4_padded(x + s, g.orig, a.taps + p * T, T, out);
+        for (int k = 0; k < 4; ++k) yq[k * up] = out[k];
+      } else {
+        for (int k = 0; k < 4; ++k) yq[k * up] = poly_one(a, x, p, base + k * g.orig);
+      }
+    }
+  }
+  const int64_t j0 = g.out_start + c;
+  int64_t p = j0 % up, base = (j0 * g.orig) / up, rem = (j0 * g.orig) % up;
+  const int64_t qo = g.orig / up, ro = g.orig % up;
+  for (; c < c1; ++c) {
+    y[c] = poly_one(a, x, p, base);
     base += qo;
     rem += ro;
-    if (rem >= g.up) {
-      rem -= g.up;
+    if (rem >= up) {
+      rem -= up;
       ++base;
     }
-    if (++p == g.up) p = 0;
+    if (++p == up) p = 0;
   }
 }
 
@@ -173,7 +212,55 @@ at::Tensor resample_poly_cpu(const at::Tensor& input, const at::Tensor& taps, in
   return y.to(input.scalar_type());
 }
 
+namespace {
+
 // Adjoint: gx[i] = sum over the outputs j that read input i of grad[j] * taps[j % up][i - start(j)].
+// Each work item owns a block of inputs [i0, i1) and adds grad[j] * taps (a vectorisable axpy) of
+// every output that reads into it, clipped to the block: no two threads write the same element.
+template <typename acc_t>
+inline __attribute__((always_inline)) void poly_backward_block(const acc_t* g, int64_t out_len, const acc_t* taps,
+                                                                const PolyGeom& geo, acc_t* gx, int64_t i0,
+                                                                int64_t i1) {
+  const int64_t T = geo.n_taps;
+  for (int64_t i = i0; i < i1; ++i) gx[i] = 0;
+  const int64_t lo = std::max(poly_first_reader(i0 + geo.in_offset, geo.orig, geo.up, geo.left, T), geo.out_start);
+  const int64_t hi = std::min(poly_last_reader(i1 - 1 + geo.in_offset, geo.orig, geo.up, geo.left),
+                              geo.out_start + out_len - 1);
+  if (lo > hi) return;
+  int64_t p = lo % geo.up, base = (lo * geo.orig) / geo.up, rem = (lo * geo.orig) % geo.up;
+  const int64_t qo = geo.orig / geo.up, ro = geo.orig % geo.up;
+  for (int64_t j = lo; j <= hi; ++j) {
+    const int64_t s = base - geo.left - geo.in_offset;
+    const int64_t k0 = std::max<int64_t>(0, i0 - s), k1 = std::min<int64_t>(T, i1 - s);
+    const acc_t gv = g[j - geo.out_start];
+    const acc_t* h = taps + p * T;
+    acc_t* o = gx + s;
+    for (int64_t k = k0; k < k1; ++k) o[k] += gv * h[k];
+    base += qo;
+    rem += ro;
+    if (rem >= geo.up) {
+      rem -= geo.up;
+      ++base;
+    }
+    if (++p == geo.up) p = 0;
+  }
+}
+
+template <typename acc_t>
+void poly_backward_generic(const acc_t* g, int64_t out_len, const acc_t* taps, const PolyGeom& geo, acc_t* gx,
+                           int64_t i0, int64_t i1) {
+  poly_backward_block(g, out_len, taps, geo, gx, i0, i1);
+}
+
+template <typename acc_t>
+__attribute__((target("avx2,fma"))) void poly_backward_avx2(const acc_t* g, int64_t out_len, const acc_t* taps,
+                                                             const PolyGeom& geo, acc_t* gx, int64_t i0,
+                                                             int64_t i1) {
+  poly_backward_block(g, out_len, taps, geo, gx, i0, i1);
+}
+
+}  // namespace
+
 at::Tensor resample_poly_backward_cpu(const at::Tensor& grad, const at::Tensor& taps, int64_t orig, int64_t up,
                                       int64_t left, int64_t in_offset, int64_t out_start, int64_t in_len) {
   check_rows(grad, "grad");
@@ -184,21 +271,18 @@ at::Tensor resample_poly_backward_cpu(const at::Tensor& grad, const at::Tensor& 
   const at::Tensor g = grad.to(acc).contiguous();
   const at::Tensor h = taps.to(acc).contiguous();
   at::Tensor gx = at::empty({g.size(0), in_len}, g.options());
-  const int64_t T = h.size(1), out_len = g.size(1);
+  const int64_t out_len = g.size(1);
   AT_DISPATCH_FLOATING_TYPES(acc, "sonix_resample_poly_backward_cpu", [&] {
     const scalar_t* gp = g.const_data_ptr<scalar_t>();
     const scalar_t* hp = h.const_data_ptr<scalar_t>();
     scalar_t* op = gx.mutable_data_ptr<scalar_t>();
+    const PolyGeom geo{orig, up, left, h.size(1), in_offset, out_start};
+    const bool avx2 = cpu_has_avx2();
     for_row_blocks(g.size(0), in_len, [&](int64_t r, int64_t i0, int64_t i1) {
-      const scalar_t* gr = gp + r * out_len;
-      for (int64_t i = i0; i < i1; ++i) {
-        const int64_t ii = i + in_offset;
-        const int64_t lo = std::max(poly_first_reader(ii, orig, up, left, T), out_start);
-        const int64_t hi = std::min(poly_last_reader(ii, orig, up, left), out_start + out_len - 1);
-        scalar_t v = 0;
-        for (int64_t j = lo; j <= hi; ++j) v += gr[j - out_start] * hp[(j % up) * T + ii - poly_start(j, orig, up, left)];
-        op[r * in_len + i] = v;
-      }
+      if (avx2)
+        poly_backward_avx2(gp + r * out_len, out_len, hp, geo, op + r * in_len, i0, i1);
+      else
+        poly_backward_generic(gp + r * out_len, out_len, hp, geo, op + r * in_len, i0, i1);
     });
   });
   return gx.to(grad.scalar_type());

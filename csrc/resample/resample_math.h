@@ -24,6 +24,11 @@ struct SincFilter {
   int64_t window;
 };
 
+// Where a call sits in the stream: x[:, 0] is input `in_offset`, the first output is `out_start`.
+struct PolyGeom {
+  int64_t orig, up, left, n_taps, in_offset, out_start;
+};
+
 SONIX_HD int64_t floor_div(int64_t a, int64_t b) {  // b > 0
   const int64_t q = a / b;
   return (a % b != 0 && a < 0) ? q - 1 : q;

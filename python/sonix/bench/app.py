@@ -28,6 +28,7 @@ from .runner import (
 )
 
 FAMILIES = ("spectral", "filters", "layers", "losses", "data")
+FAMILIES = ("spectral", "resample", "convolve")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

@@ -22,10 +22,38 @@ import torch
 
 # Every implementation the benchmarks know, in table order. "sonix" is the library under test,
 # "rfft" a lower bound (a bare FFT of frames already cut and windowed), the rest are baselines.
-IMPLS = ("sonix", "librosa", "torchaudio", "nnAudio", "torch", "torch.compile", "rfft")
-BASELINES = ("librosa", "torchaudio", "nnAudio", "torch", "torch.compile")
+IMPLS = (
+    "sonix",
+    "librosa",
+    "torchaudio",
+    "nnAudio",
+    "torch",
+    "torch.compile",
+    "rfft",
+    "julius",
+    "soxr",
+    "scipy",
+    "scipy-loop",
+)
+BASELINES = (
+    "librosa",
+    "torchaudio",
+    "nnAudio",
+    "torch",
+    "torch.compile",
+    "julius",
+    "soxr",
+    "scipy",
+)
 
-_MODULE_OF = {"librosa": "librosa", "torchaudio": "torchaudio", "nnAudio": "nnAudio"}
+_MODULE_OF = {
+    "librosa": "librosa",
+    "torchaudio": "torchaudio",
+    "nnAudio": "nnAudio",
+    "julius": "julius",
+    "soxr": "soxr",
+    "scipy": "scipy",
+}
 
 
 def available_baselines(wanted: Sequence[str]) -> tuple[list[str], dict[str, str]]:

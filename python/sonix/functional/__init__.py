@@ -2,6 +2,9 @@
 resampling, fused layers (Snake, causal conv, anti-aliased activation, PCEN) and losses."""
 
 from .antialias import anti_alias_activation, antialias_filter
+"""Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, resampling, convolution."""
+
+from .convolve import convolve, fftconvolve
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filter_design import biquad_coeffs, butter_sos, deemphasis_coeffs, preemphasis_coeffs
 from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
@@ -53,6 +56,9 @@ __all__ = [
     "equalizer_biquad",
     "filtfilt",
     "highpass_biquad",
+    "convolve",
+    "create_dct",
+    "fftconvolve",
     "hz_to_mel",
     "integrated_loudness",
     "istft",

@@ -14,3 +14,7 @@ __all__ = [
     "snake",
     "spectral",
 ]
+from . import convolve, resample, spectral
+from .spectral import LogSpec
+
+__all__ = ["LogSpec", "convolve", "resample", "spectral"]
