@@ -34,7 +34,7 @@ TORCH_LIBRARY(sonix, m) {
   m.def("causal_conv1d_backward(Tensor grad, Tensor input, Tensor weight, Tensor? bias, Tensor? lengths, str activation) -> (Tensor, Tensor, Tensor)");
   // Streaming step: input (batch, channels, chunk) continues the history conv_state (batch, channels,
   // width - 1); returns (output chunk, new state). Chunk by chunk equal to causal_conv1d of the whole.
-  // Test hook: float32 (sin, cos) by the vectorised CPU routine the Snake kernels use (CPU only).
-  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor)");
+  // Test hook: float32 (sin, cos, sin^2) by the vectorised CPU routines the Snake kernels use (CPU only).
+  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor, Tensor)");
   m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
 }

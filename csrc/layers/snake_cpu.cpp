@@ -43,8 +43,7 @@ SONIX_CPU_CLONES void snake_forward_row_f32(const float* x, float* y, int64_t n,
       const float v = xb[i];
       const float ax = a * v;
       special += cpu::fast_trig_needs_libm(ax) ? 1 : 0;
-      const float s = cpu::fast_sincosf(ax).s;
-      yb[i] = v + inv_b * s * s;
+      yb[i] = v + inv_b * cpu::fast_sin2f(ax);
     }
     if (special != 0) snake_forward_block_libm(xb, yb, len, a, inv_b);
   }
