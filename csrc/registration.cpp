@@ -89,4 +89,7 @@ TORCH_LIBRARY(sonix, m) {
   m.def("fftconvolve(Tensor input, Tensor kernel, int method) -> Tensor");
   // Gradients w.r.t. input and kernel (correlations of grad with the kernel and the input).
   m.def("fftconvolve_backward(Tensor grad, Tensor input, Tensor kernel, int method) -> (Tensor, Tensor)");
+  // Test hook: float32 (sin, cos, sin^2) by the vectorised CPU routines the Snake kernels use (CPU only).
+  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor, Tensor)");
+  m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
 }

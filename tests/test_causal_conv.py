@@ -325,3 +325,20 @@ def test_cuda_matches_cpu(act, width):
         outs[dev] = [y, *(t.grad for t in ts), ys, st_]
     for u, v in zip(outs["cpu"], outs["cuda"], strict=True):
         torch.testing.assert_close(v.cpu(), u, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("act", ["none", "glu"])
+def test_backward_strided_grad(act):
+    """Expanded (stride 0) and strided upstream gradients give the same result as contiguous ones."""
+    x, w, b = _problem(2, 4, 300, 7, dtype=torch.float32)
+    w, b = w.float(), b.float()
+    cout = 2 if act == "glu" else 4
+    for g in (
+        torch.ones(()).expand(2, cout, 300),
+        _rand((2, cout, 600), 4, torch.float32)[..., ::2],
+        _rand((2, 300, cout), 5, torch.float32).transpose(1, 2),
+    ):
+        got = torch.ops.sonix.causal_conv1d_backward(g, x, w, b, None, act)
+        want = torch.ops.sonix.causal_conv1d_backward(g.contiguous(), x, w, b, None, act)
+        for u, v in zip(got, want, strict=True):
+            torch.testing.assert_close(u, v, rtol=1e-6, atol=1e-6)

@@ -224,9 +224,10 @@ void conv_forward(const ConvProblem<acc_t>& p, const scalar_t* x, const state_t*
 
 // Backward: gx (batch, channels, time), parts (batch, channels, width + 1): per-row weight dots and
 // the bias sum.
+// grad is read through its strides gs (autograd passes expanded, stride-0 gradients for sum()).
 template <typename scalar_t, typename acc_t>
-void conv_backward(const ConvProblem<acc_t>& p, const scalar_t* grad, const scalar_t* x, scalar_t* gx,
-                   double* parts) {
+void conv_backward(const ConvProblem<acc_t>& p, const scalar_t* grad, const int64_t* gs, const scalar_t* x,
+                   scalar_t* gx, double* parts) {
   const int64_t T = p.time, K = p.width;
   const int64_t grain = std::max<int64_t>(1, 8192 / std::max<int64_t>(T * K, 1));
   at::parallel_for(0, p.batch * p.out_channels, grain, [&](int64_t r0, int64_t r1) {
@@ -235,7 +236,8 @@ void conv_backward(const ConvProblem<acc_t>& p, const scalar_t* grad, const scal
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r / p.out_channels, co = r % p.out_channels;
       const int64_t valid = p.valid(b);
-      const scalar_t* g = grad + r * T;
+      const scalar_t* g = grad + b * gs[0] + co * gs[1];
+      const int64_t gt = gs[2];
       const bool need_z = p.act != ConvActivation::kNone;
       for (int i = 0; i < p.n_inputs(); ++i) {
         const int64_t c = p.input_channel(co, i);
@@ -250,14 +252,14 @@ void conv_backward(const ConvProblem<acc_t>& p, const scalar_t* grad, const scal
       if (p.act == ConvActivation::kGlu) {
         const acc_t* zg = s.z[1].data();
         for (int64_t t = 0; t < valid; ++t) {
-          const acc_t gv = static_cast<acc_t>(g[t]), sg = conv_sigmoid(zg[t]);
+          const acc_t gv = static_cast<acc_t>(g[t * gt]), sg = conv_sigmoid(zg[t]);
           ga[t] = gv * sg;
           gg[t] = gv * za[t] * sg * (acc_t(1) - sg);
         }
       } else if (p.act == ConvActivation::kNone) {
-        for (int64_t t = 0; t < valid; ++t) ga[t] = static_cast<acc_t>(g[t]);
+        for (int64_t t = 0; t < valid; ++t) ga[t] = static_cast<acc_t>(g[t * gt]);
       } else {
-        for (int64_t t = 0; t < valid; ++t) ga[t] = static_cast<acc_t>(g[t]) * conv_activation_grad(za[t], p.act);
+        for (int64_t t = 0; t < valid; ++t) ga[t] = static_cast<acc_t>(g[t * gt]) * conv_activation_grad(za[t], p.act);
       }
       for (int i = 0; i < p.n_inputs(); ++i) {
         acc_t* gz = gzs[i].data();
@@ -325,7 +327,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> causal_conv1d_backward_cpu(
   SONIX_CHECK(grad.dim() == 3 && grad.size(0) == batch && grad.size(1) == out_channels && grad.size(2) == time,
               "grad must have shape (", batch, ", ", out_channels, ", ", time, "), got ", grad.sizes());
   const at::Tensor x = input.contiguous();
-  const at::Tensor g = grad.to(x.scalar_type()).contiguous();
+  const at::Tensor g = grad.to(x.scalar_type());  // any strides
+  const int64_t gs[3] = {g.stride(0), g.stride(1), g.stride(2)};
   const at::ScalarType acc = compute_type(x.scalar_type());
   const at::Tensor w = weight.to(acc).contiguous();
   const at::Tensor bw = bias.has_value() ? bias->to(acc).contiguous() : at::Tensor();
@@ -337,7 +340,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> causal_conv1d_backward_cpu(
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sonix_causal_conv1d_backward_cpu", [&] {
       using acc_t = std::conditional_t<std::is_same_v<scalar_t, double>, double, float>;
       const ConvProblem<acc_t> p = make_problem<acc_t>(x, w, bw, len, act);
-      conv_backward<scalar_t, acc_t>(p, g.const_data_ptr<scalar_t>(), x.const_data_ptr<scalar_t>(),
+      conv_backward<scalar_t, acc_t>(p, g.const_data_ptr<scalar_t>(), gs, x.const_data_ptr<scalar_t>(),
                                      gx.mutable_data_ptr<scalar_t>(), parts.mutable_data_ptr<double>());
     });
   }

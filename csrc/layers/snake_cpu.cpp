@@ -43,8 +43,7 @@ SONIX_CPU_CLONES void snake_forward_row_f32(const float* x, float* y, int64_t n,
       const float v = xb[i];
       const float ax = a * v;
       special += cpu::fast_trig_needs_libm(ax) ? 1 : 0;
-      const float s = cpu::fast_sincosf(ax).s;
-      yb[i] = v + inv_b * s * s;
+      yb[i] = v + inv_b * cpu::fast_sin2f(ax);
     }
     if (special != 0) snake_forward_block_libm(xb, yb, len, a, inv_b);
   }
@@ -102,11 +101,12 @@ void snake_forward_row_f64(const double* x, double* y, int64_t n, double a, doub
 void snake_backward_row_f64(const double* x, const double* g, double* gx, int64_t n, double a, double inv_b,
                             double* sums) {
   double sa = 0.0, sb = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const SnakePartials<double> p = snake_partials(x[i], a, inv_b);
-    gx[i] = g[i] * p.dx;
-    sa += g[i] * x[i] * std::sin(2.0 * a * x[i]);
-    sb += g[i] * p.dinv_b;
+  for (int64_t i = 0; i < n; ++i) {  // gx may alias g (blocked path): read g[i] once, first
+    const double xv = x[i], gv = g[i];
+    const SnakePartials<double> p = snake_partials(xv, a, inv_b);
+    sa += gv * xv * std::sin(2.0 * a * xv);
+    sb += gv * p.dinv_b;
+    gx[i] = gv * p.dx;
   }
   sums[0] = sa;
   sums[1] = sb;
