@@ -27,7 +27,7 @@ from .runner import (
     version_of,
 )
 
-FAMILIES = ("spectral",)
+FAMILIES = ("spectral", "layers_extra")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 
