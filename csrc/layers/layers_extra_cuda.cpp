@@ -141,7 +141,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
         g_m0.mutable_data_ptr<acc_t>(), partials.mutable_data_ptr<acc_t>(), smooth.mutable_data_ptr<acc_t>(), sp,
         sp + rows * n_chunks, stream));
   });
-  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, n_chunks, 4}).sum({0, 2});
+  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, n_chunks, 4}).sum(at::IntArrayRef{0, 2});
   return {gx,
           sums.select(1, 0).to(s.scalar_type(), false, true),
           sums.select(1, 1).to(alpha.scalar_type(), false, true),
