@@ -139,6 +139,22 @@ def _cases():
     h = torch.randn(3, 700, generator=g)
     yield "fftconvolve", x, lambda v, d: F.fftconvolve(v, h.to(d), "same")
     yield "convolve direct", x, lambda v, d: F.convolve(v, h[:, :20].to(d), "full", "direct")
+    # layers_extra: fused anti-aliased activation (SnakeBeta, log scale) and PCEN
+    act = torch.randn(2, 6, 1001, generator=g)
+    aa_alpha, aa_beta = 0.3 * torch.randn(6, generator=g), 0.3 * torch.randn(6, generator=g)
+    yield (
+        "antialias",
+        act,
+        lambda v, d: F.anti_alias_activation(v, aa_alpha.to(d), aa_beta.to(d), log_scale=True),
+    )
+    yield (
+        "antialias r3",
+        act[:, :, :37],
+        lambda v, d: F.anti_alias_activation(
+            v, aa_alpha.to(d), None, 3, 2, up_kernel_size=7, down_kernel_size=5
+        ),
+    )
+    yield "pcen", torch.rand(2, 5, 700, generator=g) ** 4 * 10, lambda v, d: F.pcen(v)
 
 
 def _run(fn, inp: torch.Tensor, device: str):

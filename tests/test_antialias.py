@@ -78,9 +78,15 @@ def test_backward_matches_reference(ru, rd, extra_ku, kd, length, beta, log_scal
     bb = leaves[2] if beta else None
     out_len = (length * ru - 1) // rd + 1
     gy = torch.randn(2, 3, out_len, generator=g, dtype=torch.float64)
-    want = torch.autograd.grad(_run_ref(leaves[0], leaves[1], bb, fu, fd, ru, rd, log_scale), leaves, gy)
-    got = torch.autograd.grad(F.anti_alias_activation(leaves[0], leaves[1], bb, ru, rd, fu, fd, log_scale=log_scale), leaves, gy)
-    for g_, w_ in zip(got, want):
+    want = torch.autograd.grad(
+        _run_ref(leaves[0], leaves[1], bb, fu, fd, ru, rd, log_scale), leaves, gy
+    )
+    got = torch.autograd.grad(
+        F.anti_alias_activation(leaves[0], leaves[1], bb, ru, rd, fu, fd, log_scale=log_scale),
+        leaves,
+        gy,
+    )
+    for g_, w_ in zip(got, want, strict=True):
         torch.testing.assert_close(g_, w_, rtol=1e-9, atol=1e-9)
 
 
@@ -141,7 +147,9 @@ class _BigVGANActivation1d(nn.Module):
         super().__init__()
         self.act = act
         self.upsample = nn.Module()
-        self.upsample.register_buffer("filter", ref.kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel).view(1, 1, -1))
+        self.upsample.register_buffer(
+            "filter", ref.kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel).view(1, 1, -1)
+        )
         self.downsample = nn.Module()
         self.downsample.lowpass = nn.Module()
         self.downsample.lowpass.register_buffer(
@@ -172,7 +180,11 @@ def test_loads_bigvgan_state_dict(log_scale):
 def test_non_snake_activation_runs_unfused():
     m = Activation1d(nn.LeakyReLU(0.1))
     x = torch.randn(2, 4, 100)
-    want = ref.downsample(nn.functional.leaky_relu(ref.upsample(x, m.upsample.filter.view(-1), 2), 0.1), m.downsample.lowpass.filter.view(-1), 2)
+    want = ref.downsample(
+        nn.functional.leaky_relu(ref.upsample(x, m.upsample.filter.view(-1), 2), 0.1),
+        m.downsample.lowpass.filter.view(-1),
+        2,
+    )
     torch.testing.assert_close(m(x), want)
 
 
@@ -182,7 +194,9 @@ def test_float32_error_small():
     a, b = _params(4, True, True)
     fu, fd = _filters(2, 2, 12, 12)
     want = _run_ref(x, a, b, fu, fd, 2, 2, True)
-    got = F.anti_alias_activation(x.float(), a.float(), b.float(), 2, 2, fu.float(), fd.float(), log_scale=True)
+    got = F.anti_alias_activation(
+        x.float(), a.float(), b.float(), 2, 2, fu.float(), fd.float(), log_scale=True
+    )
     err = (got.double() - want).abs().max() / want.abs().max()
     assert got.dtype == torch.float32 and err < 2e-6
 
@@ -198,7 +212,9 @@ def test_half_inputs(dtype):
     assert got.dtype == dtype
     ulp = torch.finfo(dtype).eps
     assert ((got.double() - want).abs() <= ulp * want.abs().clamp_min(1.0)).all()
-    gx = torch.autograd.grad(F.anti_alias_activation(x.requires_grad_(), a, b, log_scale=True).float().sum(), x)[0]
+    gx = torch.autograd.grad(
+        F.anti_alias_activation(x.requires_grad_(), a, b, log_scale=True).float().sum(), x
+    )[0]
     assert gx.dtype == dtype and torch.isfinite(gx).all()
 
 
@@ -207,9 +223,13 @@ def test_non_contiguous_input():
     x = wide[::2, 1::2, 50:850]
     assert not x.is_contiguous()
     a, b = _params(3)
-    torch.testing.assert_close(F.anti_alias_activation(x, a, b), F.anti_alias_activation(x.contiguous(), a, b))
+    torch.testing.assert_close(
+        F.anti_alias_activation(x, a, b), F.anti_alias_activation(x.contiguous(), a, b)
+    )
     xt = make_signal((2, 300, 3)).transpose(1, 2)
-    torch.testing.assert_close(F.anti_alias_activation(xt, a, b), F.anti_alias_activation(xt.contiguous(), a, b))
+    torch.testing.assert_close(
+        F.anti_alias_activation(xt, a, b), F.anti_alias_activation(xt.contiguous(), a, b)
+    )
 
 
 def test_two_dim_input_and_inputs_not_mutated():
@@ -248,7 +268,9 @@ def test_bad_input():
 
 @pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device")
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
-@pytest.mark.parametrize("ru,rd,ku,kd,length", [(2, 2, 12, 12, 5000), (3, 2, 7, 5, 1), (1, 3, 4, 9, 333)])
+@pytest.mark.parametrize(
+    "ru,rd,ku,kd,length", [(2, 2, 12, 12, 5000), (3, 2, 7, 5, 1), (1, 3, 4, 9, 333)]
+)
 def test_cuda_matches_cpu(dtype, ru, rd, ku, kd, length):
     x = make_signal((2, 5, length)).to(dtype)
     a, b = _params(5, True, True, dtype=torch.float32)
@@ -262,5 +284,10 @@ def test_cuda_matches_cpu(dtype, ru, rd, ku, kd, length):
     gy = torch.randn_like(y_cpu)
     g_cpu = torch.autograd.grad(y_cpu, leaves_cpu, gy)
     g_gpu = torch.autograd.grad(y_gpu, leaves_gpu, gy.cuda())
-    for gc, gg in zip(g_cpu, g_gpu):
-        torch.testing.assert_close(gg.cpu(), gc, rtol=1e-3 if dtype != torch.bfloat16 else 5e-2, atol=1e-3 if dtype != torch.bfloat16 else 5e-1)
+    for gc, gg in zip(g_cpu, g_gpu, strict=True):
+        torch.testing.assert_close(
+            gg.cpu(),
+            gc,
+            rtol=1e-3 if dtype != torch.bfloat16 else 5e-2,
+            atol=1e-3 if dtype != torch.bfloat16 else 5e-1,
+        )

@@ -30,7 +30,11 @@ def _params(channels, seed=1, dtype=torch.float64):
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{}, dict(gain=0.8, bias=10.0, power=0.25, time_constant=0.06, sr=16000, hop_length=160), dict(b=0.3, eps=1e-3)],
+    [
+        {},
+        dict(gain=0.8, bias=10.0, power=0.25, time_constant=0.06, sr=16000, hop_length=160),
+        dict(b=0.3, eps=1e-3),
+    ],
 )
 def test_matches_librosa_float64(kwargs):
     librosa = pytest.importorskip("librosa")
@@ -59,7 +63,15 @@ def test_matches_reference(channels, frames, lead, with_state):
     S = _energy(lead + (channels, frames), seed=frames)
     params = _params(channels)
     m0 = _energy(lead + (channels,), seed=3) + 0.1 if with_state else None
-    got, gs = F.pcen(S, gain=params[1], bias=params[2], power=params[3], b=params[0], initial_state=m0, return_state=True)
+    got, gs = F.pcen(
+        S,
+        gain=params[1],
+        bias=params[2],
+        power=params[3],
+        b=params[0],
+        initial_state=m0,
+        return_state=True,
+    )
     m0_ref = m0.reshape(-1, channels) if m0 is not None else None
     want, ws = ref.pcen(S.reshape(-1, channels, frames), *params, 1e-6, m0_ref)
     torch.testing.assert_close(got, want.reshape(S.shape), rtol=1e-12, atol=1e-12)
@@ -99,7 +111,7 @@ def test_streaming_gradients_equal_offline():
     y2 = m(S[..., 20:], initial_state=st)
     (y1.sum() + y2.sum()).backward()
     torch.testing.assert_close(S.grad, want_x)
-    for p, w in zip(m.parameters(), want_p):
+    for p, w in zip(m.parameters(), want_p, strict=True):
         torch.testing.assert_close(p.grad, w)
 
 
@@ -109,7 +121,9 @@ def test_module_defaults_equal_librosa():
     m = PCEN(16).double()
     assert len(list(m.parameters())) == 4
     want = np.stack([librosa.pcen(s.numpy()) for s in S])
-    np.testing.assert_allclose(m(S).detach().numpy(), want, rtol=1e-6, atol=1e-9)  # float32 log-parameters
+    np.testing.assert_allclose(
+        m(S).detach().numpy(), want, rtol=1e-6, atol=1e-9
+    )  # float32 log-parameters
     frozen = PCEN(16, trainable=False)
     assert len(list(frozen.parameters())) == 0 and "log_alpha" in frozen.state_dict()
 
@@ -120,7 +134,9 @@ def test_opcheck():
     torch.library.opcheck(_ops.pcen, (S, *params, None, 1e-6))
     torch.library.opcheck(_ops.pcen, (S, *params, _energy((2, 3), seed=2) + 0.1, 1e-6))
     gy = torch.randn(2, 3, 30, dtype=torch.float64)
-    torch.library.opcheck(_ops.pcen_backward, (gy, None, S, *[p.detach() for p in params], None, 1e-6))
+    torch.library.opcheck(
+        _ops.pcen_backward, (gy, None, S, *[p.detach() for p in params], None, 1e-6)
+    )
 
 
 def test_compile_fullgraph_forward_backward():
@@ -193,5 +209,10 @@ def test_cuda_matches_cpu(dtype, frames):
     gy = torch.randn_like(yc)
     gc = torch.autograd.grad(yc, cpu_leaves, gy)
     gg = torch.autograd.grad(yg, gpu_leaves, gy.cuda())
-    for a, b in zip(gg, gc):
-        torch.testing.assert_close(a.cpu(), b, rtol=1e-3 if dtype == torch.float32 else 1e-9, atol=1e-3 if dtype == torch.float32 else 1e-9)
+    for a, b in zip(gg, gc, strict=True):
+        torch.testing.assert_close(
+            a.cpu(),
+            b,
+            rtol=1e-3 if dtype == torch.float32 else 1e-9,
+            atol=1e-3 if dtype == torch.float32 else 1e-9,
+        )

@@ -7,6 +7,7 @@
 //   y[i]   = sum_k down[k] * a[clamp(i * r_down + k - pad_down, 0, L - 1)]   (replicate pad, stride)
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "core/hostdevice.h"
@@ -76,6 +77,8 @@ struct AntiAliasSnake {
 
 template <typename acc_t>
 SONIX_HD AntiAliasSnake<acc_t> antialias_snake(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
+SONIX_HD SnakeChannel<acc_t> snake_channel(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
+  using std::exp;  // the float overload on the host
   const acc_t a = log_scale ? exp(alpha) : alpha;
   const acc_t b = log_scale ? exp(beta) : beta;
   const acc_t inv_b = acc_t(1) / (b + eps);

@@ -47,7 +47,7 @@ std::tuple<at::Tensor, at::Tensor> antialias_param_grads(const at::Tensor& parti
                                                          const std::optional<at::Tensor>& beta, bool log_scale) {
   const int64_t channels = alpha.size(0);
   // Sum rows of the same channel and all tiles in float64: many partial sums of float32 values.
-  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, -1, 2}).sum({0, 2});
+  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, -1, 2}).sum(at::IntArrayRef{0, 2});
   const at::Tensor s_a = sums.select(1, 0), s_invb = sums.select(1, 1);
   const at::Tensor al = alpha.to(at::kDouble);
   const at::Tensor be = beta.has_value() ? beta->to(at::kDouble) : al;

@@ -19,12 +19,14 @@ struct PcenChannel {
 
 template <typename T>
 SONIX_HD PcenChannel<T> pcen_channel(T s, T alpha, T delta, T r) {
+  using std::exp, std::log;  // float overloads on the host (unqualified calls would pick double)
   const T ld = log(delta);
   return {s, alpha, delta, r, exp(r * ld), ld};
 }
 
 template <typename T>
 SONIX_HD T pcen_value(T e, T m, const PcenChannel<T>& p, T eps) {
+  using std::exp, std::expm1, std::log, std::log1p;
   const T gain = exp(-p.alpha * log(eps + m));
   return p.delta_r * expm1(p.r * log1p(e * gain / p.delta));
 }
@@ -37,6 +39,7 @@ struct PcenPartials {
 
 template <typename T>
 SONIX_HD PcenPartials<T> pcen_partials(T e, T m, const PcenChannel<T>& p, T eps) {
+  using std::exp, std::expm1, std::log, std::log1p;
   const T lm = log(eps + m);
   const T gain = exp(-p.alpha * lm);
   const T eg = e * gain;

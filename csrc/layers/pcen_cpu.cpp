@@ -131,7 +131,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
       }
     });
   });
-  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, 4}).sum(0);
+  const at::Tensor sums = partials.to(at::kDouble).view({batch, channels, 4}).sum(at::IntArrayRef{0});
   return {gx,
           sums.select(1, 0).to(s.scalar_type(), false, true),
           sums.select(1, 1).to(alpha.scalar_type(), false, true),

@@ -29,6 +29,7 @@ from .runner import (
 
 FAMILIES = ("spectral", "filters", "layers", "losses", "data")
 FAMILIES = ("spectral", "resample", "convolve")
+FAMILIES = ("spectral", "layers_extra")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

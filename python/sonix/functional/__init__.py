@@ -32,6 +32,8 @@ from .losses import multi_resolution_stft_loss, multi_scale_mel_loss, stft_loss
 from .loudness import integrated_loudness, k_weighting, loudness_normalize
 from .pcen import pcen
 from .resample import resample
+from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
+from .pcen import pcen
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [

@@ -11,12 +11,16 @@ from ..reference.antialias import kaiser_sinc_filter1d
 _ops = torch.ops.sonix
 
 
-def antialias_filter(ratio: int, kernel_size: int = 12, dtype: torch.dtype = torch.float32, device=None) -> torch.Tensor:
+def antialias_filter(
+    ratio: int, kernel_size: int = 12, dtype: torch.dtype = torch.float32, device=None
+) -> torch.Tensor:
     """(kernel_size,) BigVGAN's low-pass for a resampling ratio: ``kaiser_sinc_filter1d(0.5 / ratio,
     0.6 / ratio, kernel_size)``, unit sum."""
     check_positive_int(ratio, "ratio")
     check_positive_int(kernel_size, "kernel_size")
-    return kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel_size, dtype=torch.float64).to(dtype=dtype, device=device)
+    return kaiser_sinc_filter1d(0.5 / ratio, 0.6 / ratio, kernel_size, dtype=torch.float64).to(
+        dtype=dtype, device=device
+    )
 
 
 def anti_alias_activation(
@@ -52,7 +56,9 @@ def anti_alias_activation(
     check_positive_int(up_ratio, "up_ratio")
     check_positive_int(down_ratio, "down_ratio")
     if x.dim() > 3:
-        raise ValueError(f"sonix: x must have shape (batch, channels, time) or (channels, time), got {tuple(x.shape)}")
+        raise ValueError(
+            f"sonix: x must have shape (batch, channels, time) or (channels, time), got {tuple(x.shape)}"
+        )
     if up_filter is None:
         up_filter = antialias_filter(up_ratio, up_kernel_size, device=x.device)
     if down_filter is None:
@@ -60,6 +66,13 @@ def anti_alias_activation(
     squeeze = x.dim() == 2
     x3 = x.unsqueeze(0) if squeeze else x
     y = _ops.anti_alias_activation(
-        x3, alpha, beta, up_filter.reshape(-1), down_filter.reshape(-1), up_ratio, down_ratio, bool(log_scale)
+        x3,
+        alpha,
+        beta,
+        up_filter.reshape(-1),
+        down_filter.reshape(-1),
+        up_ratio,
+        down_ratio,
+        bool(log_scale),
     )
     return y.squeeze(0) if squeeze else y

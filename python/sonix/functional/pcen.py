@@ -16,7 +16,9 @@ ParamLike = float | torch.Tensor
 def _per_channel(value: ParamLike, name: str, channels: int, like: torch.Tensor) -> torch.Tensor:
     if isinstance(value, torch.Tensor):
         if value.dim() > 1 or (value.dim() == 1 and value.numel() not in (1, channels)):
-            raise ValueError(f"sonix: {name} must be a scalar or have shape ({channels},), got {tuple(value.shape)}")
+            raise ValueError(
+                f"sonix: {name} must be a scalar or have shape ({channels},), got {tuple(value.shape)}"
+            )
         return value.reshape(-1).expand(channels) if value.numel() == 1 else value.reshape(-1)
     dtype = like.dtype if like.dtype == torch.float64 else torch.float32
     return torch.full((channels,), float(value), dtype=dtype, device=like.device)
@@ -63,7 +65,10 @@ def pcen(
         b = smoothing_coefficient(sr, hop_length, time_constant)
     if not isinstance(b, torch.Tensor) and not 0 < b <= 1:
         raise ValueError(f"sonix: b must be in (0, 1], got {b}")
-    params = [_per_channel(v, n, channels, S) for v, n in ((b, "b"), (gain, "gain"), (bias, "bias"), (power, "power"))]
+    params = [
+        _per_channel(v, n, channels, S)
+        for v, n in ((b, "b"), (gain, "gain"), (bias, "bias"), (power, "power"))
+    ]
     x = S.reshape(-1, channels, frames)
     state = None
     if initial_state is not None:

@@ -13,7 +13,9 @@ class SnakeParameters(nn.Module):
     """Per-channel Snake (``beta=False``) or SnakeBeta parameters with BigVGAN's names and init:
     ``alpha`` (and ``beta``) are ones * ``alpha`` or, with ``alpha_logscale``, zeros (exp(0) = 1)."""
 
-    def __init__(self, channels: int, alpha: float = 1.0, beta: bool = True, alpha_logscale: bool = False) -> None:
+    def __init__(
+        self, channels: int, alpha: float = 1.0, beta: bool = True, alpha_logscale: bool = False
+    ) -> None:
         super().__init__()
         self.alpha_logscale = alpha_logscale
         init = torch.zeros(channels) if alpha_logscale else torch.ones(channels) * alpha
@@ -59,12 +61,16 @@ class Activation1d(nn.Module):
                     f"sonix: activation must be a module, or 'snake' / 'snakebeta' with channels, got {activation!r} "
                     f"(channels={channels})"
                 )
-            activation = SnakeParameters(channels, beta=activation == "snakebeta", alpha_logscale=alpha_logscale)
+            activation = SnakeParameters(
+                channels, beta=activation == "snakebeta", alpha_logscale=alpha_logscale
+            )
         self.up_ratio = up_ratio
         self.down_ratio = down_ratio
         self.act = activation
         self.upsample = nn.Module()
-        self.upsample.register_buffer("filter", antialias_filter(up_ratio, up_kernel_size).reshape(1, 1, -1))
+        self.upsample.register_buffer(
+            "filter", antialias_filter(up_ratio, up_kernel_size).reshape(1, 1, -1)
+        )
         self.downsample = nn.Module()
         self.downsample.lowpass = nn.Module()
         self.downsample.lowpass.register_buffer(
@@ -80,7 +86,14 @@ class Activation1d(nn.Module):
             beta = getattr(self.act, "beta", None)
             beta = beta if isinstance(beta, torch.Tensor) else None
             return anti_alias_activation(
-                x, self.act.alpha, beta, self.up_ratio, self.down_ratio, up, down, log_scale=self._log_scale()
+                x,
+                self.act.alpha,
+                beta,
+                self.up_ratio,
+                self.down_ratio,
+                up,
+                down,
+                log_scale=self._log_scale(),
             )
         u = _ref.upsample(x, up.reshape(-1), self.up_ratio)
         return _ref.downsample(self.act(u), down.reshape(-1), self.down_ratio)

@@ -38,14 +38,25 @@ class PCEN(nn.Module):
         super().__init__()
         if s is None:
             s = smoothing_coefficient(sr, hop_length, time_constant)
-        for name, value in (("s", s), ("gain", gain), ("bias", bias), ("power", power), ("eps", eps)):
+        for name, value in (
+            ("s", s),
+            ("gain", gain),
+            ("bias", bias),
+            ("power", power),
+            ("eps", eps),
+        ):
             if not value > 0:
                 raise ValueError(f"sonix: {name} must be > 0, got {value}")
         if s > 1:
             raise ValueError(f"sonix: s must be in (0, 1], got {s}")
         self.n_channels = n_channels
         self.eps = eps
-        for name, value in (("log_s", s), ("log_alpha", gain), ("log_delta", bias), ("log_r", power)):
+        for name, value in (
+            ("log_s", s),
+            ("log_alpha", gain),
+            ("log_delta", bias),
+            ("log_r", power),
+        ):
             t = torch.full((n_channels,), math.log(value))
             if trainable:
                 self.register_parameter(name, nn.Parameter(t))

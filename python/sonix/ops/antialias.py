@@ -27,7 +27,9 @@ def _aa_fake(input, alpha, beta, up_filter, down_filter, up_ratio, down_ratio, l
 
 
 @torch.library.register_fake("sonix::anti_alias_activation_backward")
-def _aa_backward_fake(grad, input, alpha, beta, up_filter, down_filter, up_ratio, down_ratio, log_scale):
+def _aa_backward_fake(
+    grad, input, alpha, beta, up_filter, down_filter, up_ratio, down_ratio, log_scale
+):
     gb = beta.new_empty(beta.shape) if beta is not None else alpha.new_empty((0,))
     return input.new_empty(input.shape), alpha.new_empty(alpha.shape), gb
 
@@ -46,4 +48,6 @@ def _aa_backward(ctx, grad):
     return gx, ga, (gb if beta is not None else None), None, None, None, None, None
 
 
-torch.library.register_autograd("sonix::anti_alias_activation", _aa_backward, setup_context=_aa_setup)
+torch.library.register_autograd(
+    "sonix::anti_alias_activation", _aa_backward, setup_context=_aa_setup
+)

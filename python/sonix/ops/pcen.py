@@ -40,7 +40,9 @@ def _pcen_setup(ctx, inputs, output):
 
 def _pcen_backward(ctx, grad, grad_state):
     input, s, alpha, delta, r, initial_state = ctx.saved_tensors
-    gx, gs, ga, gd, gr, gm0 = _ops.pcen_backward(grad, grad_state, input, s, alpha, delta, r, initial_state, ctx.eps)
+    gx, gs, ga, gd, gr, gm0 = _ops.pcen_backward(
+        grad, grad_state, input, s, alpha, delta, r, initial_state, ctx.eps
+    )
     gm0 = gm0.to(initial_state.dtype) if initial_state is not None else None
     return gx, gs, ga, gd, gr, gm0, None
 

@@ -17,7 +17,9 @@ import math
 import torch
 
 
-def smoothing_coefficient(sr: float = 22050, hop_length: int = 512, time_constant: float = 0.4) -> float:
+def smoothing_coefficient(
+    sr: float = 22050, hop_length: int = 512, time_constant: float = 0.4
+) -> float:
     """librosa's default b for a time constant in seconds (FWHM of the smoother's squared response)."""
     t_frames = time_constant * sr / float(hop_length)
     return (math.sqrt(1 + 4 * t_frames**2) - 1) / (2 * t_frames**2)
