@@ -158,7 +158,8 @@ at::Tensor stft_loss_sums_cpu(const at::Tensor& input, const at::Tensor& target,
   double* o = out64.mutable_data_ptr<double>();
   for (int64_t b = 0; b < rows; ++b)
     for (int64_t blk = 0; blk < plan.per_row; ++blk)
-      for (int t = 0; t < kStftLossTerms; ++t) o[b * kStftLossTerms + t] += partial[(b * plan.per_row + blk) * kStftLossTerms + t];
+      for (int t = 0; t < kStftLossTerms; ++t)
+        o[b * kStftLossTerms + t] += partial[(b * plan.per_row + blk) * kStftLossTerms + t];
   return out64.to(ct);
 }
 
