@@ -82,12 +82,30 @@ inline void frame_sums(const T* px, const T* py, const T* lx, const T* ly, int64
   s3 = a3;
 }
 
+// Gradient factors of one frame (stft_loss_bin_grad times the one-sided adjoint weight), over vector
+// lanes into cx, cy; then the spectra are scaled in place.
+template <typename T>
+inline void frame_grad(c10::complex<T>* X, c10::complex<T>* Y, const T* px, const T* py, const T* lx, const T* ly,
+                       const T* wgt, int64_t n, T eps, bool l2, const T* g, T* cx, T* cy) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; ++k) {
+    T a, b;
+    stft_loss_bin_grad(px[k], py[k], T(0.5) * (ly[k] - lx[k]), eps, l2, g, a, b);
+    cx[k] = a * wgt[k];
+    cy[k] = b * wgt[k];
+  }
+  for (int64_t k = 0; k < n; ++k) {
+    X[k] *= cx[k];
+    Y[k] *= cy[k];
+  }
+}
+
 struct Scratch {
   at::Tensor frames, work;
 };
 
 Scratch make_scratch(const BlockPlan& plan, int64_t n_fft, int64_t n_freq, const at::TensorOptions& opts) {
-  return Scratch{at::empty({2 * plan.size, n_fft}, opts), at::empty({4 * n_freq}, opts)};
+  return Scratch{at::empty({2 * plan.size, n_fft}, opts), at::empty({6 * n_freq}, opts)};
 }
 
 }  // namespace
@@ -140,7 +158,8 @@ at::Tensor stft_loss_sums_cpu(const at::Tensor& input, const at::Tensor& target,
   double* o = out64.mutable_data_ptr<double>();
   for (int64_t b = 0; b < rows; ++b)
     for (int64_t blk = 0; blk < plan.per_row; ++blk)
-      for (int t = 0; t < kStftLossTerms; ++t) o[b * kStftLossTerms + t] += partial[(b * plan.per_row + blk) * kStftLossTerms + t];
+      for (int t = 0; t < kStftLossTerms; ++t)
+        o[b * kStftLossTerms + t] += partial[(b * plan.per_row + blk) * kStftLossTerms + t];
   return out64.to(ct);
 }
 
@@ -190,12 +209,7 @@ std::tuple<at::Tensor, at::Tensor> stft_loss_sums_backward_cpu(const at::Tensor&
             cplx* X = sp + j * n_freq;
             cplx* Y = sp + (nf + j) * n_freq;
             frame_powers(X, Y, n_freq, e, px, py, lx, ly);
-            for (int64_t k = 0; k < n_freq; ++k) {
-              acc_t cx, cy;
-              stft_loss_bin_grad(px[k], py[k], acc_t(0.5) * (ly[k] - lx[k]), e, l2, gr, cx, cy);
-              X[k] *= cx * wgt[k];
-              Y[k] *= cy * wgt[k];
-            }
+            frame_grad(X, Y, px, py, lx, ly, wgt.data(), n_freq, e, l2, gr, ly + n_freq, ly + 2 * n_freq);
           }
           // Adjoint of the one-sided FFT for the signals that need a gradient, then overlap-add.
           const int64_t first = input_grad ? 0 : nf, count = (input_grad ? nf : 0) + (target_grad ? nf : 0);
