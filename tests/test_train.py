@@ -49,12 +49,13 @@ def _run(demo, model_seed=0, **kw):
     return fit(model, ds, frontend=make_frontend(FRONTEND), progress=False, seed=0, **kw)
 
 
-def test_resume_continues_the_same_loss_curve(demo, tmp_path):
+@pytest.mark.parametrize("bucket", [False, True])
+def test_resume_continues_the_same_loss_curve(demo, tmp_path, bucket):
     sched = lambda opt: torch.optim.lr_scheduler.StepLR(opt, 2, 0.5)  # noqa: E731
-    full = _run(demo, steps=7, scheduler=sched)
-    first = _run(demo, steps=3, scheduler=sched, ckpt_dir=tmp_path)
+    full = _run(demo, steps=7, scheduler=sched, bucket=bucket)
+    first = _run(demo, steps=3, scheduler=sched, ckpt_dir=tmp_path, bucket=bucket)
     assert load_checkpoint(tmp_path)["position"] == 3  # mid-epoch (5 batches per epoch)
-    second = _run(demo, steps=7, scheduler=sched, ckpt_dir=tmp_path, resume=True)
+    second = _run(demo, steps=7, scheduler=sched, ckpt_dir=tmp_path, resume=True, bucket=bucket)
     assert first.losses + second.losses == full.losses  # bitwise
     for a, b in zip(
         full.model.state_dict().values(), second.model.state_dict().values(), strict=True

@@ -19,6 +19,8 @@ loader's imports and first-call caches are warmed in the parent, which the forke
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -66,6 +68,7 @@ def _files(n_per_class: int, seed: int, seconds: tuple[float, float]) -> tuple[s
     from ..data import find_audio, write_demo_dataset
 
     root = Path(tempfile.mkdtemp(prefix="sonix-bench-data-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
     write_demo_dataset(root, n_per_class, rates=RATES, seed=seed, seconds=seconds)
     return tuple(str(p) for p in find_audio(root))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -174,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     scheduler = None
     if args.schedule == "onecycle":
-        world = int(__import__("os").environ.get("WORLD_SIZE", "1"))
+        world = int(os.environ.get("WORLD_SIZE", "1"))
         per_epoch = -(-len(train) // (args.batch_size * world))
         total = args.steps or args.epochs * -(-per_epoch // args.grad_accum)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
@@ -205,5 +206,6 @@ def run(args: argparse.Namespace) -> int:
     msg = f"sonix train: {result.step} steps, checkpoint {Path(args.ckpt_dir) / 'last.pt'}"
     if val_recs:
         msg += f", val_accuracy {val_recs[-1]['val_accuracy']:.3f}"
-    print(msg, file=sys.stderr)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(msg, file=sys.stderr)
     return 0
