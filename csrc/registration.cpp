@@ -25,7 +25,8 @@ TORCH_LIBRARY(sonix, m) {
   // order), scipy's transposed direct form II state. y has x's dtype, zf the compute type.
   m.def("lfilter(Tensor x, Tensor a, Tensor b, Tensor? zi) -> (Tensor, Tensor)");
   // Gradients w.r.t. x, a (column 0 is zero), b and zi, from the gradients of y and (optionally) zf.
-  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b) -> (Tensor, Tensor, Tensor, Tensor)");
+  // coef_grads=false: the gradients of a and b are not needed (they may come back as zeros).
+  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b, bool coef_grads) -> (Tensor, Tensor, Tensor, Tensor)");
 
   // ---- resample -------------------------------------------------------------------------------
   // Polyphase resampling of (rows, in_len) signals by up/orig (gcd-reduced) with a (up, n_taps) tap
@@ -39,6 +40,13 @@ TORCH_LIBRARY(sonix, m) {
   // rows are zero past their own length ceil(up * in_len / orig) and rows with orig == up are copied.
   m.def("resample_varying(Tensor input, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt out_len) -> Tensor");
   m.def("resample_varying_backward(Tensor grad, Tensor orig, int up, int left, int n_taps, float rolloff, float lowpass_filter_width, int window, float beta, SymInt in_len) -> Tensor");
+
+  // ---- convolve -------------------------------------------------------------------------------
+  // Full linear convolution of (rows, n) signals with (rows or 1, m) kernels: (rows, n + m - 1).
+  // method 0 auto (direct for short kernels, FFT overlap-add otherwise), 1 direct, 2 FFT.
+  m.def("fftconvolve(Tensor input, Tensor kernel, int method) -> Tensor");
+  // Gradients w.r.t. input and kernel (correlations of grad with the kernel and the input).
+  m.def("fftconvolve_backward(Tensor grad, Tensor input, Tensor kernel, int method) -> (Tensor, Tensor)");
 
   // ---- layers: snake, causal depthwise conv1d ----------------------------------------------------
   // Snake / SnakeBeta of a (batch, channels, time) input: y = x + sin(a x)^2 / (b + 1e-9) with a = alpha,
@@ -55,9 +63,9 @@ TORCH_LIBRARY(sonix, m) {
   m.def("causal_conv1d_backward(Tensor grad, Tensor input, Tensor weight, Tensor? bias, Tensor? lengths, str activation) -> (Tensor, Tensor, Tensor)");
   // Streaming step: input (batch, channels, chunk) continues the history conv_state (batch, channels,
   // width - 1); returns (output chunk, new state). Chunk by chunk equal to causal_conv1d of the whole.
+  // Test hook: float32 (sin, cos, sin^2) by the vectorised CPU routines the Snake kernels use (CPU only).
+  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor, Tensor)");
   m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
-  // Test hook: float32 (sin, cos) by the vectorised CPU routine the Snake kernels use (CPU only).
-  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor)");
 
   // ---- layers_extra: anti-aliased activation (BigVGAN Activation1d), PCEN ------------------------
   // upsample (zero-stuff + up_filter, replicate padding, x up_ratio) -> Snake (beta None) or SnakeBeta
@@ -81,15 +89,4 @@ TORCH_LIBRARY(sonix, m) {
   m.def("stft_loss_sums(Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance) -> Tensor");
   // Gradients of the sums w.r.t. input and target (an empty tensor where not requested).
   m.def("stft_loss_sums_backward(Tensor grad, Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance, bool input_grad, bool target_grad) -> (Tensor, Tensor)");
-  // coef_grads=false: the gradients of a and b are not needed (they may come back as zeros).
-  m.def("lfilter_backward(Tensor grad_y, Tensor? grad_zf, Tensor x, Tensor y, Tensor a, Tensor b, bool coef_grads) -> (Tensor, Tensor, Tensor, Tensor)");
-  // ---- convolve -------------------------------------------------------------------------------
-  // Full linear convolution of (rows, n) signals with (rows or 1, m) kernels: (rows, n + m - 1).
-  // method 0 auto (direct for short kernels, FFT overlap-add otherwise), 1 direct, 2 FFT.
-  m.def("fftconvolve(Tensor input, Tensor kernel, int method) -> Tensor");
-  // Gradients w.r.t. input and kernel (correlations of grad with the kernel and the input).
-  m.def("fftconvolve_backward(Tensor grad, Tensor input, Tensor kernel, int method) -> (Tensor, Tensor)");
-  // Test hook: float32 (sin, cos, sin^2) by the vectorised CPU routines the Snake kernels use (CPU only).
-  m.def("_fast_sincos(Tensor input) -> (Tensor, Tensor, Tensor)");
-  m.def("causal_conv1d_update(Tensor input, Tensor conv_state, Tensor weight, Tensor? bias, str activation) -> (Tensor, Tensor)");
 }

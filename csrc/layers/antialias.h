@@ -77,7 +77,6 @@ struct AntiAliasSnake {
 
 template <typename acc_t>
 SONIX_HD AntiAliasSnake<acc_t> antialias_snake(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
-SONIX_HD SnakeChannel<acc_t> snake_channel(acc_t alpha, acc_t beta, bool log_scale, acc_t eps) {
   using std::exp;  // the float overload on the host
   const acc_t a = log_scale ? exp(alpha) : alpha;
   const acc_t b = log_scale ? exp(beta) : beta;

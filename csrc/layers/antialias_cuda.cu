@@ -50,8 +50,8 @@ __global__ void antialias_forward_kernel(const in_t* __restrict__ x, const acc_t
     const int64_t row = task / tiles, i0 = (task % tiles) * tile;
     const int64_t i1 = min(g.T_out, i0 + tile);
     const int64_t c = row % channels;
-    const SnakeChannel<acc_t> sc =
-        snake_channel<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
+    const AntiAliasSnake<acc_t> sc =
+        antialias_snake<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
     const int64_t p_lo = i0 * g.rd - g.pad_down, p_hi = (i1 - 1) * g.rd + g.kd - 1 - g.pad_down;
     const int64_t c_lo = max(p_lo, int64_t{0}), c_hi = min(p_hi, g.L - 1);
     const int64_t m_lo = (c_lo + g.crop) / g.ru - (ntu - 1), n_m = (c_hi + g.crop) / g.ru - m_lo + 1;
@@ -89,8 +89,8 @@ __global__ void antialias_backward_kernel(const in_t* __restrict__ gy, const in_
     const int64_t row = task / tiles, j0 = (task % tiles) * tile;
     const int64_t j1 = min(g.T, j0 + tile);
     const int64_t c = row % channels;
-    const SnakeChannel<acc_t> sc =
-        snake_channel<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
+    const AntiAliasSnake<acc_t> sc =
+        antialias_snake<acc_t>(alpha[c], beta ? beta[c] : alpha[c], log_scale, acc_t(kSnakeEps));
     const int64_t m_lo = j0 == 0 ? 0 : j0 + g.pad, m_hi = j1 == g.T ? g.n_pad - 1 : j1 - 1 + g.pad;
     const int64_t P_lo = m_lo * g.ru - g.crop, P_hi = m_hi * g.ru + g.ku - 1 - g.crop;
     const int64_t c_lo = max(P_lo, int64_t{0}), c_hi = min(P_hi, g.L - 1);

@@ -27,9 +27,7 @@ from .runner import (
     version_of,
 )
 
-FAMILIES = ("spectral", "filters", "layers", "losses", "data")
-FAMILIES = ("spectral", "resample", "convolve")
-FAMILIES = ("spectral", "layers_extra")
+FAMILIES = ("spectral", "filters", "resample", "convolve", "layers", "layers_extra", "losses", "data")
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

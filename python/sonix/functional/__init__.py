@@ -1,9 +1,7 @@
 """Functional API: STFT family, fused (log-)mel, MFCC, dB, filterbanks, IIR filters and design, loudness,
-resampling, fused layers (Snake, causal conv, anti-aliased activation, PCEN) and losses."""
+resampling, convolution, fused layers (Snake, causal conv, anti-aliased activation, PCEN) and losses."""
 
 from .antialias import anti_alias_activation, antialias_filter
-"""Functional API: STFT family, fused (log-)mel, MFCC, dB conversion, filterbanks, resampling, convolution."""
-
 from .convolve import convolve, fftconvolve
 from .db import amplitude_to_DB, amplitude_to_db, apply_top_db, power_to_db
 from .filter_design import biquad_coeffs, butter_sos, deemphasis_coeffs, preemphasis_coeffs
@@ -32,8 +30,6 @@ from .losses import multi_resolution_stft_loss, multi_scale_mel_loss, stft_loss
 from .loudness import integrated_loudness, k_weighting, loudness_normalize
 from .pcen import pcen
 from .resample import resample
-from .filterbanks import create_dct, hz_to_mel, mel_filterbank, mel_to_hz, melscale_fbanks
-from .pcen import pcen
 from .spectral import istft, mel_spectrogram, mfcc, mfcc_from_db, prepare_window, spectrogram, stft
 
 __all__ = [
@@ -53,14 +49,13 @@ __all__ = [
     "causal_conv1d",
     "causal_conv1d_update",
     "check_stability",
+    "convolve",
     "create_dct",
     "deemphasis_coeffs",
     "equalizer_biquad",
+    "fftconvolve",
     "filtfilt",
     "highpass_biquad",
-    "convolve",
-    "create_dct",
-    "fftconvolve",
     "hz_to_mel",
     "integrated_loudness",
     "istft",

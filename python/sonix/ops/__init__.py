@@ -1,12 +1,13 @@
 """The raw custom ops (torch.ops.sonix.*) with their fake kernels and autograd registrations."""
 
-from . import antialias, causal_conv, filters, losses, pcen, resample, snake, spectral
+from . import antialias, causal_conv, convolve, filters, losses, pcen, resample, snake, spectral
 from .spectral import LogSpec
 
 __all__ = [
     "LogSpec",
     "antialias",
     "causal_conv",
+    "convolve",
     "filters",
     "losses",
     "pcen",
@@ -14,7 +15,3 @@ __all__ = [
     "snake",
     "spectral",
 ]
-from . import convolve, resample, spectral
-from .spectral import LogSpec
-
-__all__ = ["LogSpec", "convolve", "resample", "spectral"]
