@@ -28,7 +28,6 @@ from pathlib import Path
 
 import torch
 
-from ..data._resample import _torchaudio_resampler
 from .runner import Case, Context
 
 FAMILY = "data"
@@ -71,6 +70,14 @@ def _files(n_per_class: int, seed: int, seconds: tuple[float, float]) -> tuple[s
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     write_demo_dataset(root, n_per_class, rates=RATES, seed=seed, seconds=seconds)
     return tuple(str(p) for p in find_audio(root))
+
+
+@cache
+def _torchaudio_resampler(orig_freq: int, new_freq: int):
+    """torchaudio's cached module: torchaudio.functional.resample rebuilds its kernel on every call."""
+    import torchaudio.transforms
+
+    return torchaudio.transforms.Resample(orig_freq, new_freq)
 
 
 def _center_crop(x: torch.Tensor, n: int) -> torch.Tensor:
