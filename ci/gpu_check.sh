@@ -75,7 +75,7 @@ if step build 300 "$PY" -m pip install --no-build-isolation --no-deps -v .; then
 fi
 
 if [ "$built" = 1 ]; then
-  step cuda_tests 120 "$PY" -m pytest tests -k cuda -q -p no:cacheprovider
+  step cuda_tests 150 "$PY" -m pytest tests -k cuda -q -p no:cacheprovider --continue-on-collection-errors
   if [ "${STATUS[-1]}" = "FAILED (exit 5)" ]; then
     STATUS[-1]="no CUDA tests collected"
   fi
