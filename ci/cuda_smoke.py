@@ -184,6 +184,10 @@ def main() -> int:
             ref, ref_grad = _run(fn, inp, "cpu")
             out, grad = _run(fn, inp, "cuda")
             err, gerr = _rel(out, ref), _rel(grad, ref_grad)
+            if "loss" in name:
+                # log-magnitude L1: sign(ln|Y| - ln|X|) flips in single bins where |X| ~ |Y|, and cuFFT
+                # and pocketfft round differently, so the gradient is compared by relative L2 norm
+                gerr = ((grad.double() - ref_grad.double()).norm() / ref_grad.double().norm()).item()
             tol = 1e-2 if "half" in name else 1e-3
             ok = err < tol and gerr < tol
             failed += not ok

@@ -316,7 +316,7 @@ def test_cuda_matches_cpu(act, width):
     gy = _rand((3, 4 if act == "glu" else 8, 3001), 4, torch.float32)
     outs = {}
     for dev in ("cpu", "cuda"):
-        ts = [t.to(dev).requires_grad_(True) for t in (x, w, b)]
+        ts = [t.detach().clone().to(dev).requires_grad_(True) for t in (x, w, b)]
         y = FL.causal_conv1d(*ts, activation=act, lengths=lengths.to(dev))
         y.backward(gy.to(dev))
         ys, st_ = FL.causal_conv1d_update(

@@ -320,8 +320,16 @@ def test_cuda_matches_cpu(dtype):
     cpu = _value_and_grads(fn, x, y)
     gpu = _value_and_grads(fn, x.cuda(), y.cuda())
     tol = 1e-9 if dtype == torch.float64 else 1e-4
-    for c, g, name in zip(cpu, gpu, ("loss", "grad_x", "grad_y"), strict=False):
-        _assert_rel(g.cpu(), c, tol if name == "loss" or dtype != torch.bfloat16 else 2e-2, name)
+    _assert_rel(gpu[0].cpu(), cpu[0], tol, "loss")
+    for c, g, name in zip(cpu[1:], gpu[1:], ("grad_x", "grad_y"), strict=True):
+        if dtype == torch.float64:
+            _assert_rel(g.cpu(), c, tol, name)
+            continue
+        # In float32 the log-magnitude term's sign(ln|Y| - ln|X|) flips in single bins where |X| ~ |Y|
+        # (see test_mrstft_matches_reference_float64), so the max error is not a fair measure between two
+        # float32 FFTs (cuFFT and pocketfft round differently); the relative L2 error is.
+        err = ((g.cpu().double() - c.double()).norm() / c.double().norm()).item()
+        assert err <= (1e-4 if dtype == torch.float32 else 2e-2), f"{name}: relative L2 error {err:.3g}"
 
 
 # ---- multi-scale mel loss ----------------------------------------------------------------------

@@ -316,9 +316,9 @@ def test_snake_cuda_matches_cpu(beta):
     gy = _x((3, 7, 5001), seed=5).float()
     outs = {}
     for dev in ("cpu", "cuda"):
-        xs = x.to(dev).requires_grad_(True)
-        as_ = a.float().to(dev).requires_grad_(True)
-        bs = b.float().to(dev).requires_grad_(True)
+        xs = x.detach().clone().to(dev).requires_grad_(True)
+        as_ = a.detach().float().to(dev).requires_grad_(True)
+        bs = b.detach().float().to(dev).requires_grad_(True)
         y = FL.snake(xs, as_, bs if beta else None, logscale=True)
         y.backward(gy.to(dev))
         outs[dev] = [y, xs.grad, as_.grad] + ([bs.grad] if beta else [])
