@@ -313,23 +313,34 @@ def test_bad_inputs():
 
 
 @pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device")
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
-def test_cuda_matches_cpu(dtype):
-    x, y = _pair((3, 2, 5000), dtype)
+def test_cuda_matches_cpu_float64():
+    x, y = _pair((3, 2, 5000), torch.float64)
     fn = L.MultiResolutionSTFTLoss()
     cpu = _value_and_grads(fn, x, y)
     gpu = _value_and_grads(fn, x.cuda(), y.cuda())
-    tol = 1e-9 if dtype == torch.float64 else 1e-4
-    _assert_rel(gpu[0].cpu(), cpu[0], tol, "loss")
-    for c, g, name in zip(cpu[1:], gpu[1:], ("grad_x", "grad_y"), strict=True):
-        if dtype == torch.float64:
-            _assert_rel(g.cpu(), c, tol, name)
-            continue
-        # In float32 the log-magnitude term's sign(ln|Y| - ln|X|) flips in single bins where |X| ~ |Y|
-        # (see test_mrstft_matches_reference_float64), so the max error is not a fair measure between two
-        # float32 FFTs (cuFFT and pocketfft round differently); the relative L2 error is.
-        err = ((g.cpu().double() - c.double()).norm() / c.double().norm()).item()
-        assert err <= (1e-4 if dtype == torch.float32 else 2e-2), f"{name}: relative L2 error {err:.3g}"
+    for c, g, name in zip(cpu, gpu, ("loss", "grad_x", "grad_y"), strict=True):
+        _assert_rel(g.cpu(), c, 1e-9, name)
+
+
+@pytest.mark.skipif(not HAS_CUDA, reason="no CUDA device")
+@needs_auraloss
+def test_cuda_low_precision_within_twice_torchs_error():
+    """float32 on CUDA against float64, within 2x the error of auraloss (plain torch) in float32 on CUDA.
+
+    The log-magnitude term's sign(ln|Y| - ln|X|) / |X| makes float32 gradients ill-conditioned (single bins
+    flip where |X| ~ |Y|), so the bar is torch's own float32 error on the same device, not a fixed number.
+    """
+    x, y = _pair((3, 2, 5000), torch.float64)
+    want = _value_and_grads(L.MultiResolutionSTFTLoss(), x, y)
+    got = _value_and_grads(L.MultiResolutionSTFTLoss(), x.float().cuda(), y.float().cuda())
+    aura = _value_and_grads(
+        auraloss.freq.MultiResolutionSTFTLoss().cuda(), x.float().cuda(), y.float().cuda()
+    )
+    _assert_rel(got[0].cpu(), want[0], 1e-5, "loss")
+    for i, name in ((1, "grad_x"), (2, "grad_y")):
+        own = ((aura[i].cpu().double() - want[i]).norm() / want[i].norm()).item()
+        err = ((got[i].cpu().double() - want[i]).norm() / want[i].norm()).item()
+        assert err <= 2 * own + 1e-6, f"{name}: relative L2 error {err:.3g} > 2 x torch's {own:.3g}"
 
 
 # ---- multi-scale mel loss ----------------------------------------------------------------------
