@@ -27,7 +27,16 @@ from .runner import (
     version_of,
 )
 
-FAMILIES = ("spectral", "filters", "resample", "convolve", "layers", "layers_extra", "losses", "data")
+FAMILIES = (
+    "spectral",
+    "filters",
+    "resample",
+    "convolve",
+    "layers",
+    "layers_extra",
+    "losses",
+    "data",
+)
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)
 

@@ -17,7 +17,7 @@ import torch
 
 from sonix import functional as SF
 
-from .runner import Case, Context
+from .runner import Case, Context, sized_presets, torch_threads
 from .signals import test_signals
 
 FAMILY = "convolve"
@@ -97,17 +97,12 @@ def _check(p: Preset, clips: int, seed: int) -> Callable:
 
 
 def presets_for(ctx: Context) -> list[Preset]:
-    out = []
-    for name in ctx.presets:
-        p = PRESETS[name]
-        clips = ctx.batch or (QUICK_CLIPS if ctx.quick else p.clips)
-        out.append(Preset(**{**p.__dict__, "clips": clips}))
-    return out
+    return sized_presets(ctx, PRESETS, "clips", QUICK_CLIPS)
 
 
 def build_cases(ctx: Context) -> list[Case]:
     dev = ctx.device
-    tthreads = "GPU" if dev.type == "cuda" else f"{torch.get_num_threads()} (torch)"
+    tthreads = torch_threads(dev)
     have = set(ctx.baselines)
     cases: list[Case] = []
     for p in presets_for(ctx):

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from sonix.functional import layers as FL
 from sonix.reference import layers as ref
 
-from .runner import Case, Context
+from .runner import Case, Context, sized_presets, torch_threads
 
 FAMILY = "layers"
 QUICK_BATCH = 2
@@ -53,10 +53,6 @@ PRESETS = {
     "snake": Preset("snake", "snake", 8, 256, 16384),
     "conv31": Preset("conv31", "causal_conv", 8, 512, 16000, 31),
 }
-
-
-def _torch_threads(device: torch.device) -> str:
-    return "GPU" if device.type == "cuda" else f"{torch.get_num_threads()} (torch)"
 
 
 def _input(p: Preset, device, seed: int) -> torch.Tensor:
@@ -152,18 +148,13 @@ def _copy(x: torch.Tensor) -> Callable[[], object]:
 
 
 def presets_for(ctx: Context) -> list[Preset]:
-    out = []
-    for name in ctx.presets:
-        p = PRESETS[name]
-        batch = ctx.batch or (QUICK_BATCH if ctx.quick else p.batch)
-        out.append(Preset(**{**p.__dict__, "batch": batch}))
-    return out
+    return sized_presets(ctx, PRESETS, "batch", QUICK_BATCH)
 
 
 def build_cases(ctx: Context) -> list[Case]:
     """Every (preset, op, mode, impl) case, sonix first; inputs are built lazily."""
     dev = ctx.device
-    tthreads = _torch_threads(dev)
+    tthreads = torch_threads(dev)
     have = set(ctx.baselines)
     cases: list[Case] = []
     for p in presets_for(ctx):

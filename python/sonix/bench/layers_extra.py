@@ -27,7 +27,7 @@ import sonix.functional as SF
 from sonix.reference import antialias as ref_aa
 from sonix.reference import pcen as ref_pcen
 
-from .runner import Case, Context
+from .runner import Case, Context, sized_presets
 
 FAMILY = "layers_extra"
 QUICK_CLIPS = 2
@@ -193,12 +193,7 @@ def _check(p: Preset, n: int, seed: int) -> Callable[[object], dict]:
 
 
 def presets_for(ctx: Context) -> list[Preset]:
-    out = []
-    for name in ctx.presets:
-        p = PRESETS[name]
-        clips = ctx.batch or (QUICK_CLIPS if ctx.quick else p.clips)
-        out.append(Preset(**{**p.__dict__, "clips": clips}))
-    return out
+    return sized_presets(ctx, PRESETS, "clips", QUICK_CLIPS)
 
 
 def build_cases(ctx: Context) -> list[Case]:

@@ -27,7 +27,7 @@ import sonix.losses as SL
 from sonix.functional import mel_filterbank
 from sonix.reference import losses as ref
 
-from .runner import Case, Context
+from .runner import Case, Context, sized_presets, torch_threads
 from .signals import test_signals
 
 FAMILY = "losses"
@@ -63,12 +63,7 @@ MEL = dict(n_mels=(150, 80), window_lengths=(2048, 512))
 
 
 def presets_for(ctx: Context) -> list[Preset]:
-    out = []
-    for name in ctx.presets:
-        p = PRESETS[name]
-        clips = ctx.batch or (QUICK_CLIPS if ctx.quick else p.clips)
-        out.append(Preset(p.name, p.sample_rate, clips, p.samples))
-    return out
+    return sized_presets(ctx, PRESETS, "clips", QUICK_CLIPS)
 
 
 def _pair(p: Preset, seed: int, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,7 +173,7 @@ def _forward_backward(fn: Callable, x: torch.Tensor, y: torch.Tensor) -> Callabl
 def build_cases(ctx: Context) -> list[Case]:
     """(preset, op, mode, impl) cases, sonix first in each group; inputs are built lazily."""
     dev = ctx.device
-    threads = "GPU" if dev.type == "cuda" else f"{torch.get_num_threads()} (torch)"
+    threads = torch_threads(dev)
     have = set(ctx.baselines)
     if "torch" in have and importlib.util.find_spec("auraloss") is not None:
         have.add("auraloss")

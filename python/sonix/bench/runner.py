@@ -7,6 +7,7 @@ and the median of N repeats, synchronising CUDA around every call) and checks it
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import importlib
 import importlib.util
@@ -328,3 +329,19 @@ def fill_speedups(results: Sequence[Result]) -> None:
         k = (r.thp, r.preset, "stft" if r.op == "rfft" else r.op, r.mode)
         if r.best_s is not None and k in fastest:
             r.speedup_vs_fastest_baseline = fastest[k] / r.best_s
+
+
+def torch_threads(device: torch.device) -> str:
+    """The threads column of a torch-based row."""
+    return "GPU" if device.type == "cuda" else f"{torch.get_num_threads()} (torch)"
+
+
+def sized_presets(ctx: Context, presets: dict, field: str, quick: int) -> list:
+    """The presets named in ``ctx.presets`` (frozen dataclasses) with their batch ``field`` set from
+    ``--batch``, else ``quick`` under ``--quick``, else left as the preset has it."""
+    out = []
+    for name in ctx.presets:
+        p = presets[name]
+        size = ctx.batch or (quick if ctx.quick else getattr(p, field))
+        out.append(dataclasses.replace(p, **{field: size}))
+    return out

@@ -29,7 +29,7 @@ import torch
 import sonix
 from sonix import functional as SF
 
-from .runner import Case, Context
+from .runner import Case, Context, sized_presets, torch_threads
 from .signals import test_signals
 
 FAMILY = "spectral"
@@ -68,10 +68,6 @@ PRESETS = {
 }
 
 LIBROSA_THREADS = "1 (numpy FFT)"
-
-
-def _torch_threads(device: torch.device) -> str:
-    return "GPU" if device.type == "cuda" else f"{torch.get_num_threads()} (torch)"
 
 
 # ---- shared pieces --------------------------------------------------------------------------------
@@ -352,18 +348,13 @@ def _forward_backward(
 
 
 def presets_for(ctx: Context) -> list[Preset]:
-    out = []
-    for name in ctx.presets:
-        p = PRESETS[name]
-        clips = ctx.batch or (QUICK_CLIPS if ctx.quick else p.clips)
-        out.append(Preset(**{**p.__dict__, "clips": clips}))
-    return out
+    return sized_presets(ctx, PRESETS, "clips", QUICK_CLIPS)
 
 
 def build_cases(ctx: Context) -> list[Case]:
     """Every (preset, op, mode, impl) case, sonix first in each group; inputs are built lazily."""
     dev = ctx.device
-    tthreads = _torch_threads(dev)
+    tthreads = torch_threads(dev)
     have = set(ctx.baselines)
     cases: list[Case] = []
     for p in presets_for(ctx):
