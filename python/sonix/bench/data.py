@@ -28,7 +28,7 @@ from pathlib import Path
 
 import torch
 
-from .runner import Case, Context
+from .runner import Case, Context, speed_targets
 
 FAMILY = "data"
 RATES = (16000, 22050, 44100, 48000)
@@ -193,24 +193,13 @@ def describe_presets() -> dict[str, str]:
 
 def targets(results) -> list[dict]:
     """The issue's target: the sonix loader at least 2x the librosa.load-based one."""
-    out = []
-    by = {(r.thp, r.preset, r.op, r.impl): r for r in results if r.family == FAMILY}
-    for (thp, preset, op, impl), r in by.items():
-        lib = by.get((thp, preset, op, "librosa"))
-        if impl != "sonix" or r.best_s is None or lib is None or lib.best_s is None:
-            continue
-        ratio = lib.best_s / r.best_s
-        out.append(
-            {
-                "preset": preset,
-                "thp": thp,
-                "what": "sonix loader throughput / librosa.load loader",
-                "ratio": ratio,
-                "target": 2.0,
-                "met": ratio >= 2.0,
-            }
-        )
-    return out
+    what = "sonix loader throughput / librosa.load loader"
+    presets = dict.fromkeys(r.preset for r in results if r.family == FAMILY)
+    return [
+        t
+        for p in presets
+        for t in speed_targets(results, FAMILY, p, "decode+resample+crop", "librosa", what, 2.0)
+    ]
 
 
 NOTES = (

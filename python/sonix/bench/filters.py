@@ -21,7 +21,7 @@ import torch
 
 from sonix import functional as SF
 
-from .runner import Case, Context
+from .runner import Case, Context, speed_targets, target_row
 from .signals import test_signals
 
 FAMILY = "filters"
@@ -243,40 +243,18 @@ def targets(results) -> list[dict]:
     """The issue's targets: biquad forward >= 1.5x scipy and >= 8x torchaudio, forward + backward
     >= 8x torchaudio (speedups), Butterworth-6 float32 error <= 1e-4 of the float64 output."""
     out = []
-    by = {(r.thp, r.preset, r.op, r.mode, r.impl): r for r in results}
-    for (thp, preset, op, mode, impl), r in by.items():
-        if impl != "sonix" or r.best_s is None:
-            continue
-        goals = []
-        if op == "lfilter" and mode == "fwd":
-            goals = [("scipy", 1.5), ("torchaudio", 8.0)]
-        elif op == "lfilter" and mode == "fwd+bwd":
-            goals = [("torchaudio", 8.0)]
-        for base, goal in goals:
-            b = by.get((thp, preset, op, mode, base))
-            if b is None or b.best_s is None:
-                continue
-            ratio = b.best_s / r.best_s
-            out.append(
-                {
-                    "preset": preset,
-                    "thp": thp,
-                    "what": f"{op} {mode}: {base} time / sonix time",
-                    "ratio": ratio,
-                    "target": goal,
-                    "met": ratio >= goal,
-                }
-            )
+    goals = (("fwd", "scipy", 1.5), ("fwd", "torchaudio", 8.0), ("fwd+bwd", "torchaudio", 8.0))
+    lfilter_presets = dict.fromkeys(
+        r.preset for r in results if r.family == FAMILY and r.op == "lfilter"
+    )
+    for preset in lfilter_presets:
+        for mode, base, goal in goals:
+            what = f"lfilter {mode}: {base} time / sonix time"
+            out += speed_targets(results, FAMILY, preset, mode, base, what, goal, op="lfilter")
+    for r in results:
         err = (r.errors or {}).get("max_rel_err")
-        if op == "sosfilt" and mode == "fwd" and err is not None:
-            out.append(
-                {
-                    "preset": preset,
-                    "thp": thp,
-                    "what": "sosfilt float32 max rel. error vs scipy float64",
-                    "ratio": err,
-                    "target": 1e-4,
-                    "met": err <= 1e-4,
-                }
-            )
+        is_sosfilt = (r.family, r.op, r.mode, r.impl) == (FAMILY, "sosfilt", "fwd", "sonix")
+        if is_sosfilt and r.best_s is not None and err is not None:
+            what = "sosfilt float32 max rel. error vs scipy float64"
+            out.append(target_row(r.preset, r.thp, what, err, 1e-4, at_most=True))
     return out

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from sonix.functional import layers as FL
 from sonix.reference import layers as ref
 
-from .runner import Case, Context, sized_presets, torch_threads
+from .runner import Case, Context, sized_presets, speed_targets, torch_threads
 
 FAMILY = "layers"
 QUICK_BATCH = 2
@@ -225,41 +225,14 @@ def describe_presets() -> dict[str, str]:
 def targets(results) -> list[dict]:
     """The issue's targets (CPU): snake fwd <= 2.5x a copy and >= 2x faster than torch.compile, snake
     fwd+bwd >= 2x torch.compile; conv31 fwd and fwd+bwd >= 2x nn.Conv1d."""
-    out = []
-    by = {(r.thp, r.preset, r.mode, r.impl): r for r in results if r.family == FAMILY}
-
-    def add(thp, preset, mode, other, what, target, sonix_over_other):
-        s, o = by.get((thp, preset, mode, "sonix")), by.get((thp, preset, mode, other))
-        if s is None or o is None or s.best_s is None or o.best_s is None:
-            return
-        ratio = s.best_s / o.best_s if sonix_over_other else o.best_s / s.best_s
-        met = ratio <= target if sonix_over_other else ratio >= target
-        out.append(
-            {
-                "preset": preset,
-                "thp": thp,
-                "what": what,
-                "ratio": ratio,
-                "target": target,
-                "met": met,
-            }
-        )
-
-    for thp in sorted({k[0] for k in by}):
-        add(thp, "snake", "fwd", "copy", "sonix snake fwd time / copy time", 2.5, True)
-        add(thp, "snake", "fwd", "torch.compile", "torch.compile / sonix snake fwd", 2.0, False)
-        add(
-            thp,
-            "snake",
-            "fwd+bwd",
-            "torch.compile",
-            "torch.compile / sonix snake fwd+bwd",
-            2.0,
-            False,
-        )
-        add(thp, "conv31", "fwd", "torch", "nn.Conv1d / sonix causal conv fwd", 2.0, False)
-        add(thp, "conv31", "fwd+bwd", "torch", "nn.Conv1d / sonix causal conv fwd+bwd", 2.0, False)
-    return out
+    goals = (
+        ("snake", "fwd", "copy", "sonix snake fwd time / copy time", 2.5, True),
+        ("snake", "fwd", "torch.compile", "torch.compile / sonix snake fwd", 2.0, False),
+        ("snake", "fwd+bwd", "torch.compile", "torch.compile / sonix snake fwd+bwd", 2.0, False),
+        ("conv31", "fwd", "torch", "nn.Conv1d / sonix causal conv fwd", 2.0, False),
+        ("conv31", "fwd+bwd", "torch", "nn.Conv1d / sonix causal conv fwd+bwd", 2.0, False),
+    )
+    return [t for g in goals for t in speed_targets(results, FAMILY, *g)]
 
 
 NOTES = (

@@ -27,7 +27,7 @@ import sonix.functional as SF
 from sonix.reference import antialias as ref_aa
 from sonix.reference import pcen as ref_pcen
 
-from .runner import Case, Context, sized_presets
+from .runner import Case, Context, sized_presets, speed_targets
 
 FAMILY = "layers_extra"
 QUICK_CLIPS = 2
@@ -257,26 +257,8 @@ def describe_presets() -> dict[str, str]:
 
 def targets(results) -> list[dict]:
     """The issue's target: anti-aliased activation forward+backward at least 3x eager PyTorch (CPU)."""
-    out = []
-    by = {(r.thp, r.preset, r.mode, r.impl): r for r in results}
-    for (thp, preset, mode, impl), r in by.items():
-        if (preset, mode, impl) != ("antialias", "fwd+bwd", "sonix") or r.best_s is None:
-            continue
-        base = by.get((thp, preset, mode, "torch"))
-        if base is None or base.best_s is None:
-            continue
-        ratio = base.best_s / r.best_s
-        out.append(
-            {
-                "preset": preset,
-                "thp": thp,
-                "what": "eager torch / sonix, anti-aliased activation fwd+bwd",
-                "ratio": ratio,
-                "target": 3.0,
-                "met": ratio >= 3.0,
-            }
-        )
-    return out
+    what = "eager torch / sonix, anti-aliased activation fwd+bwd"
+    return speed_targets(results, FAMILY, "antialias", "fwd+bwd", "torch", what, 3.0)
 
 
 NOTES = (

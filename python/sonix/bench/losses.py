@@ -27,7 +27,7 @@ import sonix.losses as SL
 from sonix.functional import mel_filterbank
 from sonix.reference import losses as ref
 
-from .runner import Case, Context, sized_presets, torch_threads
+from .runner import Case, Context, sized_presets, speed_targets, torch_threads
 from .signals import test_signals
 
 FAMILY = "losses"
@@ -228,26 +228,8 @@ def describe_presets() -> dict[str, str]:
 
 def targets(results) -> list[dict]:
     """The issue's target: multi-resolution STFT loss forward+backward at least 2x auraloss."""
-    out = []
-    by = {(r.thp, r.preset, r.mode, r.impl): r for r in results}
-    for (thp, preset, mode, impl), r in by.items():
-        if (preset, mode, impl) != ("mrstft", "fwd+bwd", "auraloss") or r.best_s is None:
-            continue
-        s = by.get((thp, preset, mode, "sonix"))
-        if s is None or s.best_s is None:
-            continue
-        ratio = r.best_s / s.best_s
-        out.append(
-            {
-                "preset": preset,
-                "thp": thp,
-                "what": "auraloss / sonix, multi-resolution STFT loss fwd+bwd",
-                "ratio": ratio,
-                "target": 2.0,
-                "met": ratio >= 2.0,
-            }
-        )
-    return out
+    what = "auraloss / sonix, multi-resolution STFT loss fwd+bwd"
+    return speed_targets(results, FAMILY, "mrstft", "fwd+bwd", "auraloss", what, 2.0)
 
 
 NOTES = (

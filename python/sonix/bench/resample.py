@@ -20,7 +20,7 @@ import torch
 from sonix import functional as SF
 from sonix.reference import resample as ref
 
-from .runner import Case, Context, sized_presets, torch_threads
+from .runner import Case, Context, sized_presets, target_row, torch_threads
 from .signals import test_signals
 
 FAMILY = "resample"
@@ -273,17 +273,8 @@ def targets(results) -> list[dict]:
         ]
         if not base:
             continue
-        ratio = min(base) / r.best_s
-        out.append(
-            {
-                "preset": preset,
-                "thp": thp,
-                "what": "fastest baseline / sonix default (resample speed-up)",
-                "ratio": ratio,
-                "target": 1.5,
-                "met": ratio >= 1.5,
-            }
-        )
+        what = "fastest baseline / sonix default (resample speed-up)"
+        out.append(target_row(preset, thp, what, min(base) / r.best_s, 1.5))
     return out
 
 

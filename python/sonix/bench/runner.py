@@ -345,3 +345,50 @@ def sized_presets(ctx: Context, presets: dict, field: str, quick: int) -> list:
         size = ctx.batch or (quick if ctx.quick else getattr(p, field))
         out.append(dataclasses.replace(p, **{field: size}))
     return out
+
+
+def target_row(
+    preset: str, thp: bool, what: str, value: float, target: float, at_most: bool = False
+) -> dict:
+    """One row of the targets table: ``value`` met when >= ``target`` (``at_most``: when <= it)."""
+    met = value <= target if at_most else value >= target
+    return {
+        "preset": preset,
+        "thp": thp,
+        "what": what,
+        "ratio": value,
+        "target": target,
+        "met": met,
+    }
+
+
+def speed_targets(
+    results: Sequence[Result],
+    family: str,
+    preset: str,
+    mode: str,
+    baseline: str,
+    what: str,
+    target: float,
+    sonix_over_baseline: bool = False,
+    op: str | None = None,
+) -> list[dict]:
+    """Per THP setting, the ratio baseline time / sonix time of (preset, mode[, op]) as a target row;
+    ``sonix_over_baseline``: sonix time / baseline time, met when at most ``target``."""
+    rows = {}
+    for r in results:
+        if (
+            r.family == family
+            and r.preset == preset
+            and r.mode == mode
+            and (op is None or r.op == op)
+        ):
+            rows[(r.thp, r.impl)] = r
+    out = []
+    for thp in dict.fromkeys(t for t, _ in rows):
+        s, b = rows.get((thp, "sonix")), rows.get((thp, baseline))
+        if s is None or b is None or s.best_s is None or b.best_s is None:
+            continue
+        ratio = s.best_s / b.best_s if sonix_over_baseline else b.best_s / s.best_s
+        out.append(target_row(preset, thp, what, ratio, target, at_most=sonix_over_baseline))
+    return out
