@@ -16,6 +16,20 @@ inline void check_rates(int64_t orig, int64_t up, int64_t left) {
               " and ", up);
 }
 
+// Stream offsets of resample_poly (0, 0 offline).
+inline void check_geom(int64_t orig, int64_t up, int64_t left, int64_t in_offset, int64_t out_start) {
+  check_rates(orig, up, left);
+  SONIX_CHECK(out_start >= 0, "out_start must be >= 0, got ", out_start);
+  SONIX_CHECK(in_offset >= 0, "in_offset must be >= 0, got ", in_offset);
+}
+
+// Scalar geometry of resample_varying (the per-row rates are checked by the front end that can read them).
+inline void check_varying_geom(int64_t up, int64_t left, int64_t n_taps) {
+  SONIX_CHECK(up >= 1, "up must be >= 1, got ", up);
+  SONIX_CHECK(left >= 0, "left must be >= 0, got ", left);
+  SONIX_CHECK(n_taps >= 1, "n_taps must be >= 1, got ", n_taps);
+}
+
 inline void check_rows(const at::Tensor& x, const char* name) {
   check_float_input(x, name);
   check_dim(x, 2, name);

@@ -179,12 +179,6 @@ at::Tensor pad_taps(const at::Tensor& taps, at::ScalarType acc) {
   return np == n ? t : at::constant_pad_nd(t, {0, np - n}, 0);
 }
 
-void check_geom(int64_t orig, int64_t up, int64_t left, int64_t in_offset, int64_t out_start) {
-  check_rates(orig, up, left);
-  SONIX_CHECK(out_start >= 0, "out_start must be >= 0, got ", out_start);
-  SONIX_CHECK(in_offset >= 0, "in_offset must be >= 0, got ", in_offset);
-}
-
 }  // namespace
 
 at::Tensor resample_poly_cpu(const at::Tensor& input, const at::Tensor& taps, int64_t orig, int64_t up, int64_t left,
@@ -304,9 +298,7 @@ VaryingRow varying_row(int64_t orig, int64_t up, int64_t in_len, const SincFilte
 }
 
 void check_varying(const at::Tensor& orig, int64_t up, int64_t left, int64_t n_taps) {
-  SONIX_CHECK(up >= 1, "up must be >= 1, got ", up);
-  SONIX_CHECK(left >= 0, "left must be >= 0, got ", left);
-  SONIX_CHECK(n_taps >= 1, "n_taps must be >= 1, got ", n_taps);
+  check_varying_geom(up, left, n_taps);
   const at::Tensor o = orig.cpu();
   SONIX_CHECK(o.numel() == 0 || o.min().item<int64_t>() >= 1, "orig must hold rates >= 1");
 }

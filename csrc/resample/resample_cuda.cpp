@@ -9,28 +9,11 @@
 
 #include "resample/resample_common.h"
 #include "resample/resample_cuda.h"
-
-#define SONIX_CUDA_CHECK(...) C10_CUDA_CHECK((__VA_ARGS__))
+#include "spectral/cuda_glue.h"  // SONIX_CUDA_CHECK
 
 namespace sonix {
 
 using namespace sonix::cuda;
-
-namespace {
-
-void check_geom(int64_t orig, int64_t up, int64_t left, int64_t in_offset, int64_t out_start) {
-  check_rates(orig, up, left);
-  SONIX_CHECK(out_start >= 0, "out_start must be >= 0, got ", out_start);
-  SONIX_CHECK(in_offset >= 0, "in_offset must be >= 0, got ", in_offset);
-}
-
-void check_varying(int64_t up, int64_t left, int64_t n_taps) {
-  SONIX_CHECK(up >= 1, "up must be >= 1, got ", up);
-  SONIX_CHECK(left >= 0, "left must be >= 0, got ", left);
-  SONIX_CHECK(n_taps >= 1, "n_taps must be >= 1, got ", n_taps);
-}
-
-}  // namespace
 
 at::Tensor resample_poly_cuda(const at::Tensor& input, const at::Tensor& taps, int64_t orig, int64_t up, int64_t left,
                               int64_t in_offset, int64_t out_start, int64_t out_len) {
@@ -78,7 +61,7 @@ at::Tensor resample_varying_cuda(const at::Tensor& input, const at::Tensor& orig
                                  int64_t out_len) {
   check_rows(input, "input");
   check_rates_tensor(orig, input);
-  check_varying(up, left, n_taps);
+  check_varying_geom(up, left, n_taps);
   SONIX_CHECK(out_len >= 0, "out_len must be >= 0, got ", out_len);
   const SincFilter f = make_sinc_filter(rolloff, lpw, window, beta);
   c10::cuda::CUDAGuard guard(input.device());
@@ -100,7 +83,7 @@ at::Tensor resample_varying_backward_cuda(const at::Tensor& grad, const at::Tens
                                           int64_t in_len) {
   check_rows(grad, "grad");
   check_rates_tensor(orig, grad);
-  check_varying(up, left, n_taps);
+  check_varying_geom(up, left, n_taps);
   SONIX_CHECK(in_len >= 0, "in_len must be >= 0, got ", in_len);
   const SincFilter f = make_sinc_filter(rolloff, lpw, window, beta);
   c10::cuda::CUDAGuard guard(grad.device());
