@@ -15,9 +15,10 @@ TORCH_VERSION=2.14.1
 PACKAGES=(
   "torch==${TORCH_VERSION}" numpy scipy scikit-build-core cmake ninja pytest hypothesis
   librosa "torchaudio==2.11.1" nnAudio julius soxr soundfile pyloudnorm auraloss matplotlib tqdm ruff
+  torch-audiomentations audiomentations
 )
 # Modules those packages provide, to tell whether an existing venv is complete.
-MODULES="numpy scipy scikit_build_core cmake ninja pytest hypothesis librosa torchaudio nnAudio julius soxr soundfile pyloudnorm auraloss matplotlib tqdm"
+MODULES="numpy scipy scikit_build_core cmake ninja pytest hypothesis librosa torchaudio nnAudio julius soxr soundfile pyloudnorm auraloss matplotlib tqdm torch_audiomentations audiomentations"
 
 if ! command -v "$PYTHON" >/dev/null 2>&1 && [ ! -x "$VENV/bin/python" ]; then
   echo "setup_env: $PYTHON not found; set PYTHON to a Python 3.11 interpreter" >&2

@@ -89,4 +89,16 @@ TORCH_LIBRARY(sonix, m) {
   m.def("stft_loss_sums(Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance) -> Tensor");
   // Gradients of the sums w.r.t. input and target (an empty tensor where not requested).
   m.def("stft_loss_sums_backward(Tensor grad, Tensor input, Tensor target, Tensor window, int n_fft, int hop_length, bool center, str pad_mode, float eps, int distance, bool input_grad, bool target_grad) -> (Tensor, Tensor)");
+
+  // ---- augment: keyed random numbers, fused pointwise chain ---------------------------------------
+  // Counter-based (Philox4x32-10) draws for row keys (rows,) int64 (low 32 bits: example id, bits
+  // 32..47: channel), keyed by (seed, step, stream): identical on every device and batch layout.
+  // keyed_uniform: (rows, count) float64 in [0, 1); keyed_normal: (rows, count) standard normals.
+  m.def("keyed_uniform(Tensor keys, int seed, int step, int stream, int count) -> Tensor");
+  m.def("keyed_normal(Tensor keys, int seed, int step, int stream, int count, ScalarType dtype) -> Tensor");
+  // Fused chain of per-row pointwise stages over (rows, time): kinds (n_stages,) stage codes (gain,
+  // hard clip, tanh, quantize; augment/pointwise_math.h), params (rows, n_stages, 2).
+  m.def("augment_pointwise(Tensor input, Tensor params, int[] kinds) -> Tensor");
+  // grad * d chain / d input (params are drawn, not learned: no gradient).
+  m.def("augment_pointwise_backward(Tensor grad, Tensor input, Tensor params, int[] kinds) -> Tensor");
 }

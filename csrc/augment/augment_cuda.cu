@@ -1,0 +1,93 @@
+// CUDA kernels of the augmentation ops: keyed Philox random numbers and the fused pointwise chain.
+#include "augment/augment_cuda.h"
+#include "augment/philox.h"
+#include "augment/pointwise_math.h"
+#include "core/cuda_utils.cuh"
+
+namespace sonix::cuda {
+namespace {
+
+using sonix::augment::DrawKey;
+using sonix::augment::kMaxStages;
+
+__global__ void keyed_uniform_kernel(const int64_t* __restrict__ keys, int64_t rows, int64_t seed, int64_t step,
+                                     int64_t stream_id, int64_t count, double* __restrict__ out) {
+  const int64_t pairs = (count + 1) / 2;
+  for (int64_t i = thread_index(); i < rows * pairs; i += thread_stride()) {
+    const int64_t r = i / pairs, b = i % pairs;
+    const DrawKey dk = sonix::augment::make_draw_key(seed, step, stream_id, keys[r]);
+    double u0, u1;
+    sonix::augment::uniform_pair(dk, static_cast<uint32_t>(b), u0, u1);
+    out[r * count + 2 * b] = u0;
+    if (2 * b + 1 < count) out[r * count + 2 * b + 1] = u1;
+  }
+}
+
+template <typename out_t, typename acc_t>
+__global__ void keyed_normal_kernel(const int64_t* __restrict__ keys, int64_t rows, int64_t seed, int64_t step,
+                                    int64_t stream_id, int64_t count, out_t* __restrict__ out) {
+  for (int64_t i = thread_index(); i < rows * count; i += thread_stride()) {
+    const int64_t r = i / count, j = i % count;
+    const DrawKey dk = sonix::augment::make_draw_key(seed, step, stream_id, keys[r]);
+    out[i] = narrow_to<out_t>(sonix::augment::keyed_normal_at<acc_t>(dk, j));
+  }
+}
+
+template <typename in_t, typename acc_t>
+__global__ void pointwise_chain_kernel(const in_t* __restrict__ x, const in_t* __restrict__ grad,
+                                       const int64_t* __restrict__ kinds, int64_t n_stages,
+                                       const acc_t* __restrict__ params, int64_t rows, int64_t time,
+                                       in_t* __restrict__ y) {
+  __shared__ int64_t s_kinds[kMaxStages];
+  if (threadIdx.x < n_stages) s_kinds[threadIdx.x] = kinds[threadIdx.x];
+  __syncthreads();
+  for (int64_t i = thread_index(); i < rows * time; i += thread_stride()) {
+    const int64_t r = i / time;
+    acc_t d;
+    const acc_t v =
+        sonix::augment::chain_apply(s_kinds, n_stages, params + r * n_stages * 2, static_cast<acc_t>(widen(x[i])), d);
+    y[i] = grad ? narrow_to<in_t>(static_cast<acc_t>(widen(grad[i])) * d) : narrow_to<in_t>(v);
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_keyed_uniform(const int64_t* keys, int64_t rows, int64_t seed, int64_t step, int64_t stream_id,
+                                 int64_t count, double* out, cudaStream_t stream) {
+  const int64_t n = rows * ((count + 1) / 2);
+  if (n > 0) keyed_uniform_kernel<<<grid_blocks(n), kThreads, 0, stream>>>(keys, rows, seed, step, stream_id, count, out);
+  return cudaGetLastError();
+}
+
+template <typename out_t, typename acc_t>
+cudaError_t launch_keyed_normal(const int64_t* keys, int64_t rows, int64_t seed, int64_t step, int64_t stream_id,
+                                int64_t count, out_t* out, cudaStream_t stream) {
+  const int64_t n = rows * count;
+  if (n > 0)
+    keyed_normal_kernel<out_t, acc_t><<<grid_blocks(n), kThreads, 0, stream>>>(keys, rows, seed, step, stream_id,
+                                                                               count, out);
+  return cudaGetLastError();
+}
+
+template <typename in_t, typename acc_t>
+cudaError_t launch_pointwise_chain(const in_t* x, const in_t* grad, const int64_t* kinds, int64_t n_stages,
+                                   const acc_t* params, int64_t rows, int64_t time, in_t* y, cudaStream_t stream) {
+  const int64_t n = rows * time;
+  if (n > 0)
+    pointwise_chain_kernel<in_t, acc_t>
+        <<<grid_blocks(n), kThreads, 0, stream>>>(x, grad, kinds, n_stages, params, rows, time, y);
+  return cudaGetLastError();
+}
+
+#define SONIX_AUGMENT_INSTANTIATE(in_t, acc_t)                                                                      \
+  template cudaError_t launch_keyed_normal<in_t, acc_t>(const int64_t*, int64_t, int64_t, int64_t, int64_t, int64_t, \
+                                                        in_t*, cudaStream_t);                                       \
+  template cudaError_t launch_pointwise_chain<in_t, acc_t>(const in_t*, const in_t*, const int64_t*, int64_t,        \
+                                                           const acc_t*, int64_t, int64_t, in_t*, cudaStream_t);
+SONIX_AUGMENT_INSTANTIATE(float, float)
+SONIX_AUGMENT_INSTANTIATE(double, double)
+SONIX_AUGMENT_INSTANTIATE(__half, float)
+SONIX_AUGMENT_INSTANTIATE(__nv_bfloat16, float)
+#undef SONIX_AUGMENT_INSTANTIATE
+
+}  // namespace sonix::cuda

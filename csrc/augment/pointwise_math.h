@@ -1,0 +1,65 @@
+// Per-sample stages of the fused pointwise augmentation chain, shared by the CPU and CUDA kernels.
+//
+// A chain is up to kMaxStages stages applied in order; every row (example or channel) has its own two
+// parameters per stage, and each stage has an identity setting so an example that is not augmented
+// by a stage passes through it unchanged. Every stage maps 0 to 0: padding stays silent.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "core/hostdevice.h"
+
+namespace sonix::augment {
+
+constexpr int kMaxStages = 16;
+
+enum Stage : int64_t {
+  kGain = 0,      // v * p0                      (identity: p0 = 1; polarity inversion: p0 = -1)
+  kHardClip = 1,  // clamp(v, -p0, p0)           (identity: p0 = +inf)
+  kTanh = 2,      // p1 * tanh(p0 * v)           (identity: p0 = 0)
+  kQuantize = 3,  // rint(v * p0) / p0           (identity: p0 = 0); piecewise constant, gradient 0
+  kNumStages = 4,
+};
+
+// Applies one stage to v and multiplies d by the stage's derivative at v.
+template <typename acc_t>
+SONIX_HD acc_t stage_apply(int64_t kind, acc_t p0, acc_t p1, acc_t v, acc_t& d) {
+  switch (kind) {
+    case kGain:
+      d *= p0;
+      return v * p0;
+    case kHardClip:
+      if (v > p0) {
+        d = acc_t(0);
+        return p0;
+      }
+      if (v < -p0) {
+        d = acc_t(0);
+        return -p0;
+      }
+      return v;
+    case kTanh: {
+      if (p0 == acc_t(0)) return v;
+      const acc_t t = tanh(p0 * v);
+      d *= p1 * p0 * (acc_t(1) - t * t);
+      return p1 * t;
+    }
+    case kQuantize:
+      if (p0 == acc_t(0)) return v;
+      d = acc_t(0);
+      return rint(v * p0) / p0;
+    default:
+      return v;
+  }
+}
+
+// The chain's value (and, through d, its derivative) at v; params: the row's (n_stages, 2) table.
+template <typename acc_t>
+SONIX_HD acc_t chain_apply(const int64_t* kinds, int64_t n_stages, const acc_t* params, acc_t v, acc_t& d) {
+  d = acc_t(1);
+  for (int64_t s = 0; s < n_stages; ++s) v = stage_apply(kinds[s], params[2 * s], params[2 * s + 1], v, d);
+  return v;
+}
+
+}  // namespace sonix::augment
