@@ -1,6 +1,17 @@
 """The raw custom ops (torch.ops.sonix.*) with their fake kernels and autograd registrations."""
 
-from . import antialias, augment, causal_conv, convolve, filters, losses, pcen, resample, snake, spectral
+from . import (
+    antialias,
+    augment,
+    causal_conv,
+    convolve,
+    filters,
+    losses,
+    pcen,
+    resample,
+    snake,
+    spectral,
+)
 from .spectral import LogSpec
 
 __all__ = [
