@@ -34,7 +34,8 @@ class PointwiseAugmentation(Augmentation):
 
     leaks_into_padding = False  # every stage maps 0 to 0
     # True when the stages read the data (a percentile, a peak): such a transform starts a new fused
-    # group in a Compose, so it sees its true input.
+    # group in a Compose, so it sees its true input. Settings read from the data are constants of the
+    # backward, like drawn parameters.
     data_dependent = False
 
     def stages(self, x: torch.Tensor, params: Params, ctx: AugmentContext) -> list[Stage]:
