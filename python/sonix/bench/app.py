@@ -36,6 +36,7 @@ FAMILIES = (
     "layers_extra",
     "losses",
     "data",
+    "augment",
 )
 DEFAULT_OUT = "bench-results"
 QUICK_EXCLUDED = ("torch.compile",)

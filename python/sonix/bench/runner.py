@@ -35,6 +35,8 @@ IMPLS = (
     "soxr",
     "scipy",
     "scipy-loop",
+    "torch-audiomentations",
+    "audiomentations",
 )
 BASELINES = (
     "librosa",
@@ -45,6 +47,8 @@ BASELINES = (
     "julius",
     "soxr",
     "scipy",
+    "torch-audiomentations",
+    "audiomentations",
 )
 
 _MODULE_OF = {
@@ -54,6 +58,8 @@ _MODULE_OF = {
     "julius": "julius",
     "soxr": "soxr",
     "scipy": "scipy",
+    "torch-audiomentations": "torch_audiomentations",
+    "audiomentations": "audiomentations",
 }
 
 
