@@ -10,6 +10,7 @@ import traceback
 import torch
 
 import sonix
+from sonix import augment as A
 from sonix import functional as F
 
 LOG_DB = sonix.LogSpec.db(10.0, 1e-10, 1.0)
@@ -155,6 +156,18 @@ def _cases():
         ),
     )
     yield "pcen", torch.rand(2, 5, 700, generator=g) ** 4 * 10, lambda v, d: F.pcen(v)
+    # augment: keyed draws give the same parameters on both devices
+    chain = A.Compose(
+        [A.Gain(p=1.0), A.PolarityInversion(), A.TanhDistortion(p=1.0), A.Clipping(10, 10, p=1.0)],
+        seed=0,
+    )
+    yield "augment chain", x, lambda v, d: chain(v, step=0)
+    keys = torch.arange(3)
+    yield (
+        "keyed noise",
+        x,
+        lambda v, d: v + torch.ops.sonix.keyed_normal(keys.to(d), 1, 0, 5, 4001, torch.float32),
+    )
 
 
 def _run(fn, inp: torch.Tensor, device: str):
@@ -187,7 +200,9 @@ def main() -> int:
             if "loss" in name:
                 # log-magnitude L1: sign(ln|Y| - ln|X|) flips in single bins where |X| ~ |Y|, and cuFFT
                 # and pocketfft round differently, so the gradient is compared by relative L2 norm
-                gerr = ((grad.double() - ref_grad.double()).norm() / ref_grad.double().norm()).item()
+                gerr = (
+                    (grad.double() - ref_grad.double()).norm() / ref_grad.double().norm()
+                ).item()
             tol = 1e-2 if "half" in name else 1e-3
             ok = err < tol and gerr < tol
             failed += not ok
