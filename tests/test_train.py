@@ -162,3 +162,24 @@ def test_fit_rejects_bad_arguments(demo):
         _run(demo, steps=1, grad_accum=0)
     with pytest.raises(ValueError, match="resume=True needs ckpt_dir"):
         _run(demo, steps=1, resume=True)
+
+
+def test_fit_passes_step_ids_and_lengths_to_a_sonix_augmentation(demo):
+    from sonix.augment import Compose, Gain, PolarityInversion
+
+    calls = []
+
+    class Spy(Compose):
+        def forward(self, samples, sample_rate=None, lengths=None, **kw):
+            calls.append((sample_rate, lengths, kw["step"], kw["example_ids"].tolist()))
+            return super().forward(samples, sample_rate, lengths, **kw)
+
+    aug = Spy([Gain(p=1.0), PolarityInversion()], seed=3)
+    a = _run(demo, steps=3, augment=aug)
+    b = _run(demo, steps=3, augment=Spy([Gain(p=1.0), PolarityInversion()], seed=3))
+    c = _run(demo, steps=3)
+    assert a.losses == b.losses and a.losses != c.losses
+    assert [s for _, _, s, _ in calls[:3]] == [0, 1, 2]
+    assert all(
+        sr == 16000 and lengths is not None and len(ids) == 4 for sr, lengths, _, ids in calls
+    )

@@ -29,6 +29,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from ..augment.base import Augmentation, AugmentOutput
 from ..data import EpochBatchSampler, collate
 from ..data.sampler import BucketBatchSampler
 from .checkpoint import get_rng_state, load_checkpoint, save_checkpoint, set_rng_state
@@ -196,6 +197,9 @@ def fit(
         val_data: evaluated after every epoch (loss, accuracy), logged as ``val_*``.
         frontend / augment: modules run on the device inside the step: ``augment(waveform)`` (train
             only), then ``frontend(waveform)`` (e.g. :class:`sonix.transforms.LogMelSpectrogram`).
+            A :class:`sonix.augment.Augmentation` (e.g. a Compose) is also given the sample rate,
+            the valid lengths, the optimiser step and the dataset indices, so its draws are keyed
+            by (its seed, step, example) and reproduce across resumes, batch sizes and ranks.
         loss_fn: ``(logits, labels) -> loss``; default cross-entropy, or BCE-with-logits when the
             labels are float (multi-label).
         optimizer: an optimiser over ``model.parameters()`` or ``params -> optimiser``; default AdamW(lr).
@@ -362,7 +366,20 @@ def fit(
                     x = batch["waveform"].to(device, non_blocking=True)
                     y = batch["label"].to(device, non_blocking=True)
                     with sync:
-                        if augment is not None:
+                        if isinstance(augment, Augmentation):
+                            # keyed by (its seed, optimiser step, dataset index): reproducible on
+                            # resume and the same for an example whatever rank or batch it is in
+                            out = augment(
+                                x,
+                                getattr(train_data, "sample_rate", None),
+                                lengths=batch["lengths"].to(device)
+                                if batch["lengths"] is not None
+                                else None,
+                                step=step,
+                                example_ids=batch["index"].to(device),
+                            )
+                            x = out.samples if isinstance(out, AugmentOutput) else out
+                        elif augment is not None:
                             x = augment(x)
                         if frontend is not None:
                             x = frontend(x)
