@@ -60,13 +60,17 @@ def test_keyed_uniform_matches_reference_bit_for_bit(seed, step, stream, count):
         assert got[r].tolist() == ref.keyed_uniform(seed, step, stream, k, count)
 
 
-def test_keyed_normal_matches_reference_in_float64():
+def test_keyed_normal_matches_reference_in_float64_and_float32():
     keys = torch.tensor([5, (1 << 32) | 5, 77])
     got = ops.keyed_normal(keys, 99, 3, 11, 9, torch.float64)
+    got32 = ops.keyed_normal(keys, 99, 3, 11, 9, torch.float32)
     for r, k in enumerate(keys.tolist()):
-        torch.testing.assert_close(
-            got[r], torch.tensor(ref.keyed_normal(99, 3, 11, k, 9), dtype=torch.float64)
-        )
+        want = torch.tensor(ref.keyed_normal(99, 3, 11, k, 9), dtype=torch.float64)
+        torch.testing.assert_close(got[r], want)
+        want32 = torch.tensor(ref.keyed_normal_f32(99, 3, 11, k, 9), dtype=torch.float64)
+        torch.testing.assert_close(got32[r].double(), want32, rtol=1e-5, atol=1e-5)
+    half = ops.keyed_normal(keys, 99, 3, 11, 9, torch.bfloat16)
+    torch.testing.assert_close(half, got32.bfloat16(), rtol=0, atol=0)
 
 
 def test_keyed_draws_depend_only_on_their_key():

@@ -10,6 +10,9 @@
 
 #include "augment/augment_common.h"
 #include "augment/philox.h"
+#include "core/cpu_clones.h"
+#include "core/fast_log_cpu.h"
+#include "core/fast_sincos_cpu.h"
 
 namespace sonix::augment {
 namespace {
@@ -37,24 +40,82 @@ at::Tensor keyed_uniform_cpu(const at::Tensor& keys, int64_t seed, int64_t step,
   return out;
 }
 
+// One row of float32 normals (philox.h: normal_pair_inputs_f32), Philox vectorised across blocks
+// and the float log / sincos vectorised (a few ulp from libm, as CUDA's logf / sincosf are).
+SONIX_CPU_CLONES void normal_row_float(const DrawKey& dk, int64_t count, float* out) {
+  constexpr int64_t kChunk = 256;  // blocks per pass (two normals each)
+  float rad[kChunk], ang[kChunk];
+  uint32_t c0[kChunk], c1[kChunk], c2[kChunk], c3[kChunk];
+  const int64_t blocks = (count + 1) / 2;
+  for (int64_t b0 = 0; b0 < blocks; b0 += kChunk) {
+    const int64_t nb = std::min(kChunk, blocks - b0);
+    // Philox over the chunk's blocks in structure-of-arrays form (rounds outside, blocks inside), so
+    // the 32x32 -> 64-bit products vectorise; the same rounds as philox4x32_10.
+    for (int64_t i = 0; i < kChunk; ++i) {
+      c0[i] = static_cast<uint32_t>(b0 + i);
+      c1[i] = dk.c1;
+      c2[i] = dk.c2;
+      c3[i] = dk.c3;
+    }
+    uint32_t k0 = dk.k0, k1 = dk.k1;
+    for (int round = 0; round < 10; ++round) {
+#pragma omp simd
+      for (int64_t i = 0; i < kChunk; ++i) {
+        const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * c0[i];
+        const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * c2[i];
+        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[i] ^ k0;
+        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[i] ^ k1;
+        c0[i] = n0;
+        c1[i] = static_cast<uint32_t>(p1);
+        c2[i] = n2;
+        c3[i] = static_cast<uint32_t>(p0);
+      }
+      k0 += kPhiloxW0;
+      k1 += kPhiloxW1;
+    }
+#pragma omp simd
+    for (int64_t i = 0; i < nb; ++i) normal_pair_inputs_f32(Philox4{{c0[i], c1[i], c2[i], c3[i]}}, rad[i], ang[i]);
+#pragma omp simd
+    for (int64_t i = 0; i < nb; ++i) {
+      const float r = std::sqrt(-2.0f * sonix::cpu::fast_logf(rad[i]));
+      const sonix::cpu::SinCos sc = sonix::cpu::fast_sincosf(ang[i]);
+      rad[i] = r * sc.c;
+      ang[i] = r * sc.s;
+    }
+    float* o = out + 2 * b0;
+    const int64_t full = std::min(nb, count / 2 - b0);  // blocks whose both normals are in the row
+    for (int64_t i = 0; i < full; ++i) {
+      o[2 * i] = rad[i];
+      o[2 * i + 1] = ang[i];
+    }
+    if (full < nb) o[2 * full] = rad[full];  // odd count: the last block's cosine only
+  }
+}
+
 at::Tensor keyed_normal_cpu(const at::Tensor& keys, int64_t seed, int64_t step, int64_t stream, int64_t count,
                             at::ScalarType dtype) {
   check_row_keys(keys, count);
   SONIX_CHECK(at::isFloatingType(dtype), "dtype must be a floating-point type, got ", dtype);
   const at::Tensor k = keys.contiguous();
-  at::Tensor out = at::empty({k.size(0), count}, k.options().dtype(dtype));
   const int64_t* kp = k.const_data_ptr<int64_t>();
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "sonix_keyed_normal_cpu", [&] {
-    using acc_t = at::opmath_type<scalar_t>;
-    scalar_t* op = out.mutable_data_ptr<scalar_t>();
+  if (dtype == at::kDouble) {
+    at::Tensor out = at::empty({k.size(0), count}, k.options().dtype(at::kDouble));
+    double* op = out.mutable_data_ptr<double>();
     at::parallel_for(0, k.size(0), grain(count), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const DrawKey dk = make_draw_key(seed, step, stream, kp[r]);
-        for (int64_t j = 0; j < count; ++j) op[r * count + j] = static_cast<scalar_t>(keyed_normal_at<acc_t>(dk, j));
+        for (int64_t j = 0; j < count; ++j) op[r * count + j] = keyed_normal_f64_at(dk, j);
       }
     });
+    return out;
+  }
+  // float32, float16, bfloat16: computed in float32, like at::opmath_type.
+  at::Tensor out = at::empty({k.size(0), count}, k.options().dtype(at::kFloat));
+  float* op = out.mutable_data_ptr<float>();
+  at::parallel_for(0, k.size(0), grain(count), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) normal_row_float(make_draw_key(seed, step, stream, kp[r]), count, op + r * count);
   });
-  return out;
+  return dtype == at::kFloat ? out : out.to(dtype);
 }
 
 // Runs the chain over (rows, time) in blocks; with grad, writes grad * chain'(x) instead of chain(x).

@@ -23,13 +23,31 @@ __global__ void keyed_uniform_kernel(const int64_t* __restrict__ keys, int64_t r
   }
 }
 
+// One thread per Philox block: the Box-Muller pair (cos, sin) of its uniforms (philox.h: 24-bit
+// uniforms in float32, 53-bit ones in float64, as on the CPU).
 template <typename out_t, typename acc_t>
 __global__ void keyed_normal_kernel(const int64_t* __restrict__ keys, int64_t rows, int64_t seed, int64_t step,
                                     int64_t stream_id, int64_t count, out_t* __restrict__ out) {
-  for (int64_t i = thread_index(); i < rows * count; i += thread_stride()) {
-    const int64_t r = i / count, j = i % count;
+  const int64_t blocks = (count + 1) / 2;
+  for (int64_t i = thread_index(); i < rows * blocks; i += thread_stride()) {
+    const int64_t r = i / blocks, b = i % blocks;
     const DrawKey dk = sonix::augment::make_draw_key(seed, step, stream_id, keys[r]);
-    out[i] = narrow_to<out_t>(sonix::augment::keyed_normal_at<acc_t>(dk, j));
+    acc_t rad, s, c;
+    if constexpr (sizeof(acc_t) == 4) {
+      const sonix::augment::Philox4 w =
+          sonix::augment::philox4x32_10(static_cast<uint32_t>(b), dk.c1, dk.c2, dk.c3, dk.k0, dk.k1);
+      float one_minus_u, angle;
+      sonix::augment::normal_pair_inputs_f32(w, one_minus_u, angle);
+      rad = sqrtf(-2.0f * logf(one_minus_u));
+      sincosf(angle, &s, &c);
+    } else {
+      double u0, u1;
+      sonix::augment::uniform_pair(dk, static_cast<uint32_t>(b), u0, u1);
+      rad = sqrt(-2.0 * log(1.0 - u0));
+      sincos(6.283185307179586 * u1, &s, &c);
+    }
+    out[r * count + 2 * b] = narrow_to<out_t>(rad * c);
+    if (2 * b + 1 < count) out[r * count + 2 * b + 1] = narrow_to<out_t>(rad * s);
   }
 }
 
@@ -62,7 +80,7 @@ cudaError_t launch_keyed_uniform(const int64_t* keys, int64_t rows, int64_t seed
 template <typename out_t, typename acc_t>
 cudaError_t launch_keyed_normal(const int64_t* keys, int64_t rows, int64_t seed, int64_t step, int64_t stream_id,
                                 int64_t count, out_t* out, cudaStream_t stream) {
-  const int64_t n = rows * count;
+  const int64_t n = rows * ((count + 1) / 2);
   if (n > 0)
     keyed_normal_kernel<out_t, acc_t><<<grid_blocks(n), kThreads, 0, stream>>>(keys, rows, seed, step, stream_id,
                                                                                count, out);

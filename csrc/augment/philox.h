@@ -24,8 +24,11 @@ SONIX_HD void mulhilo32(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
   lo = static_cast<uint32_t>(p);
 }
 
+// Multipliers and Weyl key increments of Philox4x32.
+constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u, kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
+
 SONIX_HD Philox4 philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1) {
-  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u, kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
+  constexpr uint32_t kM0 = kPhiloxM0, kM1 = kPhiloxM1, kW0 = kPhiloxW0, kW1 = kPhiloxW1;
   for (int round = 0; round < 10; ++round) {
     uint32_t hi0, lo0, hi1, lo1;
     mulhilo32(kM0, c0, hi0, lo0);
@@ -70,15 +73,21 @@ SONIX_HD double keyed_uniform_at(const DrawKey& k, int64_t slot) {
   return (slot & 1) ? u1 : u0;
 }
 
-// Standard normal number `slot` of a row by Box-Muller over the uniform pair of block slot / 2, in
-// acc_t (float: float32 log / sincos, so CUDA and the CPU agree to a few ulp, not bit for bit).
-template <typename acc_t>
-SONIX_HD acc_t keyed_normal_at(const DrawKey& k, int64_t slot) {
+// float32 normals: the pair (2b, 2b + 1) is Box-Muller over 24-bit uniforms from words 0 and 2 of
+// block b: radius sqrt(-2 ln(1 - u)) with 1 - u in [2^-24, 1] (exact in float), angle 2 pi v.
+SONIX_HD void normal_pair_inputs_f32(const Philox4& r, float& one_minus_u, float& angle) {
+  constexpr float kU24 = 5.9604644775390625e-08f;  // 2^-24
+  one_minus_u = 1.0f - static_cast<float>(static_cast<int32_t>(r.v[0] >> 8)) * kU24;
+  angle = static_cast<float>(static_cast<int32_t>(r.v[2] >> 8)) * (6.28318530717958648f * kU24);
+}
+
+// float64 normal number `slot` of a row: Box-Muller over the 53-bit uniform pair of block slot / 2
+// (even slots the cosine, odd slots the sine).
+SONIX_HD double keyed_normal_f64_at(const DrawKey& k, int64_t slot) {
   double u0, u1;
   uniform_pair(k, static_cast<uint32_t>(slot >> 1), u0, u1);
-  const acc_t one_minus = static_cast<acc_t>(1.0 - u0);  // in (0, 1]: the log is finite
-  const acc_t r = sqrt(acc_t(-2) * log(one_minus));
-  const acc_t angle = static_cast<acc_t>(6.283185307179586 * u1);
+  const double r = sqrt(-2.0 * log(1.0 - u0));  // 1 - u0 in (0, 1]: the log is finite
+  const double angle = 6.283185307179586 * u1;
   return (slot & 1) ? r * sin(angle) : r * cos(angle);
 }
 

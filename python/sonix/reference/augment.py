@@ -49,13 +49,26 @@ def keyed_uniform(seed: int, step: int, stream: int, row_key: int, count: int) -
 
 
 def keyed_normal(seed: int, step: int, stream: int, row_key: int, count: int) -> list[float]:
-    """The standard normals of one row by Box-Muller in float64, as ``sonix::keyed_normal`` (float64)."""
+    """The float64 standard normals of one row, as ``sonix::keyed_normal`` computes them (53-bit
+    uniforms; the float32 path uses :func:`keyed_normal_f32_inputs`)."""
     u = keyed_uniform(seed, step, stream, row_key, 2 * ((count + 1) // 2))
     out = []
     for j in range(count):
         u0, u1 = u[2 * (j >> 1)], u[2 * (j >> 1) + 1]
         r = math.sqrt(-2.0 * math.log(1.0 - u0))
         out.append(r * (math.sin(2 * math.pi * u1) if j % 2 else math.cos(2 * math.pi * u1)))
+    return out
+
+
+def keyed_normal_f32(seed: int, step: int, stream: int, row_key: int, count: int) -> list[float]:
+    """The float32 path's normals in float64 math: Box-Muller over 24-bit uniforms from words 0 and 2
+    of each block (the op computes the same in float32, to a few ulp)."""
+    out = []
+    for j in range(count):
+        w = _block(seed, step, stream, row_key, j >> 1)
+        r = math.sqrt(-2.0 * math.log(1.0 - (w[0] >> 8) / 2.0**24))
+        a = 2 * math.pi * (w[2] >> 8) / 2.0**24
+        out.append(r * (math.sin(a) if j % 2 else math.cos(a)))
     return out
 
 
