@@ -111,8 +111,8 @@ def test_frequencies_are_mel_uniform_and_gains_uniform():
         x, sample_rate=SR, return_params=True
     )
     prm = out.params["PeakingEQ"]
-    mel = hz_to_mel(prm["center_freq"][:, 0])
-    lo, hi = hz_to_mel(100.0), hz_to_mel(6000.0)
+    mel = hz_to_mel(prm["center_freq"][:, 0], "htk")
+    lo, hi = hz_to_mel(100.0, "htk"), hz_to_mel(6000.0, "htk")
     assert float(mel.min()) >= lo - 1e-9 and float(mel.max()) <= hi + 1e-9
     assert scipy.stats.kstest(((mel - lo) / (hi - lo)).numpy(), "uniform").pvalue > 1e-3
     # Not log-uniform and not linear-uniform in Hz: the mel median.
@@ -122,8 +122,8 @@ def test_frequencies_are_mel_uniform_and_gains_uniform():
     assert scipy.stats.kstest(((prm["gain_db"][:, 0] + 6) / 15).numpy(), "uniform").pvalue > 1e-3
     assert scipy.stats.kstest(((prm["q"][:, 0] - 0.5) / 1.5).numpy(), "uniform").pvalue > 1e-3
     cut = LowPassFilter(p=1.0, seed=0)(x, sample_rate=SR, return_params=True).params
-    m = hz_to_mel(cut["LowPassFilter"]["cutoff_freq"][:, 0])
-    u = (m - hz_to_mel(150.0)) / (hz_to_mel(7500.0) - hz_to_mel(150.0))
+    m = hz_to_mel(cut["LowPassFilter"]["cutoff_freq"][:, 0], "htk")
+    u = (m - hz_to_mel(150.0, "htk")) / (hz_to_mel(7500.0, "htk") - hz_to_mel(150.0, "htk"))
     assert scipy.stats.kstest(u.numpy(), "uniform").pvalue > 1e-3
 
 

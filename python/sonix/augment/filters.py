@@ -20,6 +20,7 @@ import math
 import torch
 
 from ..functional.filter_design import biquad_coeffs
+from ..functional.filterbanks import hz_to_mel, mel_to_hz
 from ..ops.filters import lfilter
 from .base import Augmentation, AugmentContext, Params, check_range
 from .random import Draws
@@ -28,20 +29,11 @@ NYQUIST_FRACTION = 0.499  # frequencies are clamped to this fraction of the samp
 BUTTERWORTH_Q = 1.0 / math.sqrt(2.0)  # Q of the low / high passes: maximally flat
 
 
-def hz_to_mel(f):
-    """HTK mel of f Hz (numbers or tensors)."""
-    return 2595.0 * (
-        torch.log10(1.0 + f / 700.0) if torch.is_tensor(f) else math.log10(1 + f / 700)
-    )
-
-
-def mel_to_hz(m: torch.Tensor) -> torch.Tensor:
-    return 700.0 * (10.0 ** (m / 2595.0) - 1.0)
-
-
 def mel_between(d: Draws, low_hz: float, high_hz: float) -> torch.Tensor:
     """Frequencies uniform on the HTK mel scale in [low_hz, high_hz], float64 (batch, chan_p)."""
-    return mel_to_hz(d.between(hz_to_mel(low_hz), hz_to_mel(high_hz)))
+    return mel_to_hz(
+        d.between(float(hz_to_mel(low_hz, "htk")), float(hz_to_mel(high_hz, "htk"))), "htk"
+    )
 
 
 class BiquadAugmentation(Augmentation):
