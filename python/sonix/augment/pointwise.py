@@ -82,9 +82,16 @@ def _abs_percentile(
     x: torch.Tensor, q: torch.Tensor, channels_p: int, lengths: torch.Tensor | None
 ) -> torch.Tensor:
     """numpy-style (linear) percentile q in [0, 100] of |x| per (example, channel group), over valid
-    samples; x (batch, channels, time), q (batch, channels_p) -> (batch, channels_p) float64."""
+    samples; x (batch, channels, time), q (batch, channels_p) -> (batch, channels_p) float64.
+
+    One selection (kthvalue, O(n)) for all rows instead of a sort: row r needs its k_r-th smallest
+    value, and every row's k_r-th smallest is the K-th smallest (K = max k_r) of the row extended by
+    K - k_r copies of -inf (and +inf to a common length). The next order statistic (for the linear
+    interpolation) is then the value itself when it is repeated, else the smallest value above it.
+    """
     b, c, t = x.shape
-    a = x.detach().abs().to(torch.float64)
+    dt = torch.float64 if x.dtype == torch.float64 else torch.float32
+    a = x.detach().abs().to(dt)
     if lengths is not None:
         a = a.masked_fill(~length_mask(lengths, t), float("inf"))
         valid = lengths.to(torch.float64)[:, None] * (c // channels_p)
@@ -92,12 +99,22 @@ def _abs_percentile(
         valid = torch.full(
             (b, 1), float(t * (c // channels_p)), dtype=torch.float64, device=x.device
         )
-    rows = a.reshape(b, channels_p, -1).sort(-1).values
+    rows = a.reshape(b, channels_p, -1)
     pos = (q / 100.0) * (valid - 1).clamp_min(0)
-    lo = pos.floor().to(torch.int64)
-    hi = (lo + 1).clamp_max(rows.shape[-1] - 1)
-    vlo = rows.gather(-1, lo[..., None])[..., 0]
-    vhi = rows.gather(-1, hi[..., None])[..., 0]
+    lo = pos.floor().to(torch.int64)  # 0-based rank of the lower neighbour
+    k_max, k_min = int(lo.max()) + 1, int(lo.min()) + 1
+    width = k_max - k_min
+    if width:
+        j = torch.arange(width, device=x.device)
+        pad = torch.where(j < (k_max - (lo + 1))[..., None], float("-inf"), float("inf")).to(dt)
+        rows_k = torch.cat([rows, pad], -1)
+    else:
+        rows_k = rows
+    vlo = rows_k.kthvalue(k_max, -1).values
+    repeated = (rows <= vlo[..., None]).sum(-1) >= lo + 2
+    above = rows.masked_fill(rows <= vlo[..., None], float("inf")).amin(-1)
+    vhi = torch.where(repeated | torch.isinf(above), vlo, above).to(torch.float64)
+    vlo = vlo.to(torch.float64)
     frac = pos - lo
     out = torch.where(frac > 0, vlo + frac * (vhi - vlo), vlo)
     return torch.where(valid > 0, out, torch.zeros_like(out))
