@@ -269,11 +269,18 @@ def test_streaming_default_quality_long():
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("quality", ["fast", "default"])
-def test_per_example_rates_equal_loop(dtype, quality):
-    rates = [14400, 16000, 17600, 44100]
-    x = make_signal((4, 2, 900), dtype=dtype)
+@pytest.mark.parametrize(
+    "rates",
+    [
+        [14400, 16000, 17600, 44100],  # few distinct rates: one cached plan per rate
+        [14400 + 160 * i for i in range(10)],  # many: taps computed per output (resample_varying)
+    ],
+)
+def test_per_example_rates_equal_loop(dtype, quality, rates):
+    x = make_signal((len(rates), 2, 900), dtype=dtype)
     y, lengths = F.resample(x, torch.tensor(rates), 16000, quality=quality)
-    assert y.shape[:2] == (4, 2) and lengths.tolist() == [-(-16000 * 900 // r) for r in rates]
+    assert y.shape[:2] == (len(rates), 2)
+    assert lengths.tolist() == [-(-16000 * 900 // r) for r in rates]
     tol = 1e-12 if dtype == torch.float64 else 2e-6
     for i, r in enumerate(rates):
         want = F.resample(x[i], r, 16000, quality=quality)

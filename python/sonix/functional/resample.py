@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from ..ops import resample as _rs  # noqa: F401  (fake kernels and autograd)
 from ..ops._checks import check_audio
@@ -202,8 +203,14 @@ def _resample_per_example(waveform: torch.Tensor, orig_freq, new: int, filt: Sin
     shape, n = waveform.shape, waveform.shape[-1]
     per = math.prod(shape[1:-1])
     lengths = -(-new * n // host)
-    left = max(filt.half_width(int(r), new) for r in host.unique().tolist())
+    distinct = host.unique().tolist()
     rows = waveform.reshape(-1, n)
+    if len(distinct) <= _MAX_GROUPS:
+        y = _resample_groups(
+            rows, host.repeat_interleave(per), distinct, new, filt, int(lengths.max())
+        )
+        return y.reshape(shape[:-1] + y.shape[-1:]), lengths.to(waveform.device)
+    left = max(filt.half_width(int(r), new) for r in distinct)
     row_rates = rates.to(waveform.device).repeat_interleave(per)
     y = _ops.resample_varying(
         rows,
@@ -218,3 +225,28 @@ def _resample_per_example(waveform: torch.Tensor, orig_freq, new: int, filt: Sin
         int(lengths.max()),
     )
     return y.reshape(shape[:-1] + y.shape[-1:]), lengths.to(waveform.device)
+
+
+# Per-example rates with at most this many distinct values (speed perturbation's 0.9 / 1.0 / 1.1)
+# run one cached polyphase plan per rate; more distinct rates go through resample_varying, which
+# computes the taps of every output.
+_MAX_GROUPS = 8
+
+
+def _resample_groups(
+    rows: torch.Tensor,
+    row_rates: torch.Tensor,
+    distinct: list[int],
+    new: int,
+    filt: SincFilter,
+    width: int,
+) -> torch.Tensor:
+    """(rows, width): each group of rows with one source rate resampled by its plan (exactly what a
+    call of :func:`resample` per example gives), zero-padded to width, in the input dtype."""
+    out = rows.new_zeros(rows.shape[0], width)
+    for rate in distinct:
+        idx = (row_rates == rate).nonzero()[:, 0].to(rows.device)
+        part = rows.index_select(0, idx)
+        y = part if rate == new else apply_plan(plan(int(rate), new, filt), part)
+        out = out.index_copy(0, idx, F.pad(y.to(rows.dtype), (0, width - y.shape[-1])))
+    return out
