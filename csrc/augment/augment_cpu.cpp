@@ -6,6 +6,8 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "augment/augment_common.h"
@@ -13,6 +15,7 @@
 #include "core/cpu_clones.h"
 #include "core/fast_log_cpu.h"
 #include "core/fast_sincos_cpu.h"
+#include "core/fast_tanh_cpu.h"
 
 namespace sonix::augment {
 namespace {
@@ -118,6 +121,70 @@ at::Tensor keyed_normal_cpu(const at::Tensor& keys, int64_t seed, int64_t step, 
   return dtype == at::kFloat ? out : out.to(dtype);
 }
 
+constexpr int64_t kChainBlock = 512;  // samples per block: the chain runs stage by stage over a block
+
+// Applies the stages to v[0..n) one stage at a time (loops the compiler vectorises, unlike a switch per
+// sample); d (null in the forward) accumulates the derivative. Same results as chain_apply.
+template <typename acc_t>
+SONIX_ALWAYS_INLINE void chain_block(const int64_t* kinds, int64_t n_stages, const acc_t* params, acc_t* v,
+                                     acc_t* d, int64_t n) {
+  for (int64_t s = 0; s < n_stages; ++s) {
+    const acc_t p0 = params[2 * s], p1 = params[2 * s + 1];
+    switch (kinds[s]) {
+      case kGain:
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) v[i] *= p0;
+        if (d) {
+#pragma omp simd
+          for (int64_t i = 0; i < n; ++i) d[i] *= p0;
+        }
+        break;
+      case kHardClip:
+        if (d) {
+#pragma omp simd
+          for (int64_t i = 0; i < n; ++i) d[i] = (v[i] > p0 || v[i] < -p0) ? acc_t(0) : d[i];
+        }
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) {
+          acc_t w = v[i] > p0 ? p0 : v[i];
+          v[i] = w < -p0 ? -p0 : w;
+        }
+        break;
+      case kTanh:
+        if (p0 == acc_t(0)) break;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) {
+          acc_t t;
+          if constexpr (std::is_same_v<acc_t, float>) {
+            t = sonix::cpu::fast_tanhf(p0 * v[i]);
+          } else {
+            t = std::tanh(p0 * v[i]);
+          }
+          if (d) d[i] *= p1 * p0 * (acc_t(1) - t * t);
+          v[i] = p1 * t;
+        }
+        break;
+      case kQuantize:
+        if (p0 == acc_t(0)) break;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) v[i] = std::nearbyint(v[i] * p0) / p0;
+        if (d) std::fill(d, d + n, acc_t(0));
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+SONIX_CPU_CLONES void chain_block_f32(const int64_t* kinds, int64_t n_stages, const float* params, float* v, float* d,
+                                      int64_t n) {
+  chain_block(kinds, n_stages, params, v, d, n);
+}
+
+void chain_block_f64(const int64_t* kinds, int64_t n_stages, const double* params, double* v, double* d, int64_t n) {
+  chain_block(kinds, n_stages, params, v, d, n);
+}
+
 // Runs the chain over (rows, time) in blocks; with grad, writes grad * chain'(x) instead of chain(x).
 template <typename scalar_t>
 void run_chain(const at::Tensor& x, const scalar_t* grad, const at::Tensor& table, const std::vector<int64_t>& kinds,
@@ -128,14 +195,24 @@ void run_chain(const at::Tensor& x, const scalar_t* grad, const at::Tensor& tabl
   const acc_t* pp = table.const_data_ptr<acc_t>();
   scalar_t* op = out.mutable_data_ptr<scalar_t>();
   at::parallel_for(0, rows, grain(time), [&](int64_t r0, int64_t r1) {
+    acc_t v[kChainBlock], d[kChainBlock];
     for (int64_t r = r0; r < r1; ++r) {
       const acc_t* params = pp + r * n_stages * 2;
-      const scalar_t* xr = xp + r * time;
-      scalar_t* orow = op + r * time;
-      for (int64_t t = 0; t < time; ++t) {
-        acc_t d;
-        const acc_t v = chain_apply(kinds.data(), n_stages, params, static_cast<acc_t>(xr[t]), d);
-        orow[t] = grad ? static_cast<scalar_t>(static_cast<acc_t>(grad[r * time + t]) * d) : static_cast<scalar_t>(v);
+      for (int64_t t0 = 0; t0 < time; t0 += kChainBlock) {
+        const int64_t n = std::min(kChainBlock, time - t0);
+        const int64_t at = r * time + t0;
+        for (int64_t i = 0; i < n; ++i) v[i] = static_cast<acc_t>(xp[at + i]);
+        if (grad) std::fill(d, d + n, acc_t(1));
+        if constexpr (std::is_same_v<acc_t, float>) {
+          chain_block_f32(kinds.data(), n_stages, params, v, grad ? d : nullptr, n);
+        } else {
+          chain_block_f64(kinds.data(), n_stages, params, v, grad ? d : nullptr, n);
+        }
+        if (grad) {
+          for (int64_t i = 0; i < n; ++i) op[at + i] = static_cast<scalar_t>(static_cast<acc_t>(grad[at + i]) * d[i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) op[at + i] = static_cast<scalar_t>(v[i]);
+        }
       }
     }
   });
