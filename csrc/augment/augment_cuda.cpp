@@ -48,15 +48,14 @@ at::Tensor chain_cuda(const at::Tensor& input, const at::Tensor& params, at::Int
   at::Tensor out = at::empty_like(x, at::MemoryFormat::Contiguous);
   if (x.numel() == 0) return out;
   const at::Tensor table = params.to(compute_type(x.scalar_type())).contiguous();
-  // Stage codes travel as a small device tensor (a non-blocking copy from pinned memory: no host sync).
-  const at::Tensor kinds_host = at::tensor(kinds, at::TensorOptions().dtype(at::kLong)).pin_memory();
-  const at::Tensor kinds_dev = kinds_host.to(x.device(), /*non_blocking=*/true);
+  StageKinds codes{static_cast<int64_t>(kinds.size()), {}};  // by value: a kernel argument
+  std::copy(kinds.begin(), kinds.end(), codes.code);
   const at::Tensor g = grad ? grad->to(x.scalar_type()).contiguous() : at::Tensor();
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, x.scalar_type(), "sonix_augment_pointwise_cuda", [&] {
     using acc_t = at::opmath_type<scalar_t>;
     SONIX_CUDA_CHECK(launch_pointwise_chain<cuda_t<scalar_t>, acc_t>(
-        cuda_ptr<scalar_t>(x), grad ? cuda_ptr<scalar_t>(g) : nullptr, kinds_dev.const_data_ptr<int64_t>(),
-        static_cast<int64_t>(kinds.size()), table.const_data_ptr<acc_t>(), x.size(0), x.size(1),
+        cuda_ptr<scalar_t>(x), grad ? cuda_ptr<scalar_t>(g) : nullptr, codes, table.const_data_ptr<acc_t>(),
+        x.size(0), x.size(1),
         cuda_mutable_ptr<scalar_t>(out), c10::cuda::getCurrentCUDAStream()));
   });
   return out;

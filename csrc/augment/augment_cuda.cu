@@ -8,7 +8,6 @@ namespace sonix::cuda {
 namespace {
 
 using sonix::augment::DrawKey;
-using sonix::augment::kMaxStages;
 
 __global__ void keyed_uniform_kernel(const int64_t* __restrict__ keys, int64_t rows, int64_t seed, int64_t step,
                                      int64_t stream_id, int64_t count, double* __restrict__ out) {
@@ -53,17 +52,13 @@ __global__ void keyed_normal_kernel(const int64_t* __restrict__ keys, int64_t ro
 
 template <typename in_t, typename acc_t>
 __global__ void pointwise_chain_kernel(const in_t* __restrict__ x, const in_t* __restrict__ grad,
-                                       const int64_t* __restrict__ kinds, int64_t n_stages,
-                                       const acc_t* __restrict__ params, int64_t rows, int64_t time,
-                                       in_t* __restrict__ y) {
-  __shared__ int64_t s_kinds[kMaxStages];
-  if (threadIdx.x < n_stages) s_kinds[threadIdx.x] = kinds[threadIdx.x];
-  __syncthreads();
+                                       const sonix::augment::StageKinds kinds, const acc_t* __restrict__ params,
+                                       int64_t rows, int64_t time, in_t* __restrict__ y) {
   for (int64_t i = thread_index(); i < rows * time; i += thread_stride()) {
     const int64_t r = i / time;
     acc_t d;
-    const acc_t v =
-        sonix::augment::chain_apply(s_kinds, n_stages, params + r * n_stages * 2, static_cast<acc_t>(widen(x[i])), d);
+    const acc_t v = sonix::augment::chain_apply(kinds.code, kinds.n, params + r * kinds.n * 2,
+                                                static_cast<acc_t>(widen(x[i])), d);
     y[i] = grad ? narrow_to<in_t>(static_cast<acc_t>(widen(grad[i])) * d) : narrow_to<in_t>(v);
   }
 }
@@ -88,20 +83,20 @@ cudaError_t launch_keyed_normal(const int64_t* keys, int64_t rows, int64_t seed,
 }
 
 template <typename in_t, typename acc_t>
-cudaError_t launch_pointwise_chain(const in_t* x, const in_t* grad, const int64_t* kinds, int64_t n_stages,
+cudaError_t launch_pointwise_chain(const in_t* x, const in_t* grad, const sonix::augment::StageKinds& kinds,
                                    const acc_t* params, int64_t rows, int64_t time, in_t* y, cudaStream_t stream) {
   const int64_t n = rows * time;
   if (n > 0)
-    pointwise_chain_kernel<in_t, acc_t>
-        <<<grid_blocks(n), kThreads, 0, stream>>>(x, grad, kinds, n_stages, params, rows, time, y);
+    pointwise_chain_kernel<in_t, acc_t><<<grid_blocks(n), kThreads, 0, stream>>>(x, grad, kinds, params, rows, time, y);
   return cudaGetLastError();
 }
 
 #define SONIX_AUGMENT_INSTANTIATE(in_t, acc_t)                                                                      \
   template cudaError_t launch_keyed_normal<in_t, acc_t>(const int64_t*, int64_t, int64_t, int64_t, int64_t, int64_t, \
                                                         in_t*, cudaStream_t);                                       \
-  template cudaError_t launch_pointwise_chain<in_t, acc_t>(const in_t*, const in_t*, const int64_t*, int64_t,        \
-                                                           const acc_t*, int64_t, int64_t, in_t*, cudaStream_t);
+  template cudaError_t launch_pointwise_chain<in_t, acc_t>(const in_t*, const in_t*,                                  \
+                                                           const sonix::augment::StageKinds&, const acc_t*, int64_t, \
+                                                           int64_t, in_t*, cudaStream_t);
 SONIX_AUGMENT_INSTANTIATE(float, float)
 SONIX_AUGMENT_INSTANTIATE(double, double)
 SONIX_AUGMENT_INSTANTIATE(__half, float)

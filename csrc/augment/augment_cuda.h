@@ -9,6 +9,8 @@
 
 #include <cstdint>
 
+#include "augment/pointwise_math.h"
+
 namespace sonix::cuda {
 
 // out (rows, count) float64 uniforms in [0, 1) for the row keys (rows,).
@@ -20,10 +22,10 @@ template <typename out_t, typename acc_t>
 cudaError_t launch_keyed_normal(const int64_t* keys, int64_t rows, int64_t seed, int64_t step, int64_t stream_id,
                                 int64_t count, out_t* out, cudaStream_t stream);
 
-// y = chain(x) (grad null) or y = grad * chain'(x) over (rows, time); kinds (n_stages,) and params
-// (rows, n_stages, 2) on the device.
+// y = chain(x) (grad null) or y = grad * chain'(x) over (rows, time); params (rows, kinds.n, 2) on
+// the device.
 template <typename in_t, typename acc_t>
-cudaError_t launch_pointwise_chain(const in_t* x, const in_t* grad, const int64_t* kinds, int64_t n_stages,
+cudaError_t launch_pointwise_chain(const in_t* x, const in_t* grad, const sonix::augment::StageKinds& kinds,
                                    const acc_t* params, int64_t rows, int64_t time, in_t* y, cudaStream_t stream);
 
 }  // namespace sonix::cuda

@@ -22,6 +22,12 @@ enum Stage : int64_t {
   kNumStages = 4,
 };
 
+// The stage codes of a chain by value (a kernel argument: no device copy of the list).
+struct StageKinds {
+  int64_t n;
+  int64_t code[kMaxStages];
+};
+
 // Applies one stage to v and multiplies d by the stage's derivative at v.
 template <typename acc_t>
 SONIX_HD acc_t stage_apply(int64_t kind, acc_t p0, acc_t p1, acc_t v, acc_t& d) {
