@@ -202,7 +202,9 @@ def time_stretch_rows(
     frames = ((lengths + 2 * pad - n_fft) // hop_length + 1).clamp(1, n_frames)
     # Real and imaginary parts as contiguous frames-major (rows, frames + 2, freq) tensors: complex
     # abs / angle and strided elementwise kernels are several times slower on the CPU.
-    parts = F.pad(torch.view_as_real(spec).permute(3, 0, 2, 1), (0, 0, 0, 2))
+    parts = spec.new_empty((2, rows, n_frames + 2, n_freq), dtype=real)
+    parts[:, :, n_frames:] = 0  # zero only the two extra frames, not the whole buffer
+    parts[:, :, :n_frames] = torch.view_as_real(spec).permute(3, 0, 2, 1)
     if short:
         live_f = torch.arange(n_frames + 2, device=dev)[None, :] < frames[:, None]
         parts = parts * live_f.to(real)[None, :, :, None]
@@ -249,11 +251,7 @@ def time_stretch_rows(
         i = i0[:, k0:k1]
         m = torch.lerp(_rows_at(mag, i + base2), _rows_at(mag, i + 1 + base2), alpha[:, k0:k1])
         phase = torch.addcmul(_rows_at(acc, i + base1), off[:, k0:k1], _rows_at(dph, i + base1))
-        # (re, im) stacked then viewed as complex: vectorised cos / sin, ~1.6x faster than
-        # torch.polar or torch.complex on the CPU
-        spec_out = torch.view_as_complex(
-            torch.stack([m * torch.cos(phase), m * torch.sin(phase)], -1)
-        )
+        spec_out = _polar(m, phase)
         seg = torch.fft.irfft(spec_out, n=n_fft, dim=-1)  # (rows, k1 - k0, n_fft)
         if y is None:
             segs.append(seg)
@@ -269,6 +267,18 @@ def time_stretch_rows(
     y = F.pad(y, (0, max(0, pad + width - y.shape[-1])))[:, pad : pad + width]
     keep = torch.arange(width, device=dev)[None, :] < out_len[:, None]
     return y * keep.to(real), out_len
+
+
+def _polar(m: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """m * exp(i phase) as (re, im) pairs viewed as complex: vectorised cos / sin, ~1.6x faster than
+    torch.polar or torch.complex on the CPU; written in place into one buffer when no gradient is
+    needed (torch.stack otherwise)."""
+    if torch.is_grad_enabled() and (m.requires_grad or phase.requires_grad):
+        return torch.view_as_complex(torch.stack([m * torch.cos(phase), m * torch.sin(phase)], -1))
+    out = m.new_empty(m.shape + (2,))
+    torch.mul(m, torch.cos(phase), out=out[..., 0])
+    torch.mul(m, torch.sin(phase), out=out[..., 1])
+    return torch.view_as_complex(out)
 
 
 def _overlap_add(seg: torch.Tensor, hop: int, window: torch.Tensor | None = None) -> torch.Tensor:
