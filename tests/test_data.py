@@ -194,3 +194,23 @@ def test_bucket_sampler_groups_lengths():
         assert sorted(a + b) == sorted(g)
     s.set_epoch(0, start_batch=5)
     assert list(s) == batches[5:]
+
+
+def test_batch_pickles_small_tensors_inline_and_round_trips():
+    import pickle
+
+    from sonix.data import Batch
+
+    items = [
+        {"waveform": torch.randn(1, n), "label": torch.tensor(i), "index": i, "path": f"f{i}"}
+        for i, n in enumerate((5, 9, 7))
+    ]
+    batch = collate(items)
+    assert isinstance(batch, Batch)
+    back = pickle.loads(pickle.dumps(batch))
+    assert isinstance(back, Batch) and back.keys() == batch.keys()
+    for k, v in batch.items():
+        if isinstance(v, torch.Tensor):
+            assert torch.equal(back[k], v) and back[k].dtype == v.dtype
+        else:
+            assert back[k] == v

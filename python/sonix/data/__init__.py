@@ -7,13 +7,14 @@ Plain PyTorch pieces to use with ``torch.utils.data.DataLoader``::
                         num_workers=2)
 """
 
-from .collate import collate, pad_batch
+from .collate import Batch, collate, pad_batch
 from .dataset import AUDIO_EXTENSIONS, AudioDataset, AudioLoadError, Item, find_audio, read_manifest
 from .demo import CLASSES as DEMO_CLASSES
 from .demo import write_demo_dataset
 from .sampler import BucketBatchSampler, EpochBatchSampler
 
 __all__ = [
+    "Batch",
     "AUDIO_EXTENSIONS",
     "DEMO_CLASSES",
     "AudioDataset",

@@ -262,17 +262,19 @@ class AudioDataset(torch.utils.data.Dataset):
         """The item at ``index``, decoded, mixed down (``mono``), resampled and cropped."""
         item = self.items[index]
         try:
-            info = sf.info(item.path)
-            meta = _Info(int(info.samplerate), int(info.frames))
-            first, last = self._window(item, index, meta)
-            data, _ = sf.read(item.path, start=first, stop=last, dtype="float32", always_2d=True)
+            with sf.SoundFile(item.path) as f:  # one open for the header and the frames
+                meta = _Info(int(f.samplerate), int(f.frames))
+                first, last = self._window(item, index, meta)
+                f.seek(first)
+                data = f.read(last - first, dtype="float32", always_2d=True)
             if data.shape[0] == 0:
                 raise ValueError("no samples decoded")
             if not np.isfinite(data).all():
                 raise ValueError("non-finite samples")
         except Exception as exc:  # noqa: BLE001  (libsndfile raises several types; all name the file)
             raise AudioLoadError(f"sonix.data: cannot read {item.path}: {exc}") from exc
-        x = torch.from_numpy(data.T.copy())  # (channels, frames)
+        # (channels, frames); a mono (frames, 1) array transposes to a contiguous row without a copy
+        x = torch.from_numpy(data.T if data.shape[1] == 1 else data.T.copy())
         if self.mono and x.shape[0] > 1:
             x = x.mean(dim=0, keepdim=True)
         x = resample(x, meta.sample_rate, self.sample_rate)
