@@ -493,3 +493,16 @@ def test_seed_bits_wrap_consistently():
     g2 = Gain(p=1.0, seed=-1)
     x = _signal()
     assert torch.equal(g1(x), g2(x)) or not math.isnan(0)  # both accepted; -1 maps into 63 bits
+
+
+def test_presets_reproduce_by_seed_and_refuse_unknown_names():
+    from sonix.augment import presets
+
+    x = _signal(batch=4, channels=1, time=8000, dtype=torch.float32)
+    assert presets.make("none") is None
+    for name in ("light", "standard"):
+        a = presets.make(name, seed=3, sample_rate=16000)(x, step=2)
+        b = presets.make(name, seed=3, sample_rate=16000)(x, step=2)
+        assert torch.equal(a, b) and a.shape == x.shape
+    with pytest.raises(ValueError, match="augmentation preset must be one of"):
+        presets.make("heavy")

@@ -66,6 +66,8 @@ def test_demo_train_infer_export_stream(tmp_path, monkeypatch, capsys):
         "--workers",
         0,
         "--no-progress",
+        "--augment",
+        "standard",
         "--ckpt-dir",
         "run",
         cwd=tmp_path,

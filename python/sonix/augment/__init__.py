@@ -6,7 +6,7 @@ RNG state is used. Consecutive pointwise transforms in a Compose run as one fuse
 ``sonix.augment.torch_audiomentations`` is a drop-in for torch-audiomentations 0.12.
 """
 
-from . import torch_audiomentations
+from . import presets, torch_audiomentations
 from .base import Augmentation, AugmentContext, AugmentOutput
 from .compose import Compose, OneOf, SomeOf
 from .filters import (
@@ -81,5 +81,6 @@ __all__ = [
     "TimeInversion",
     "TimeMasking",
     "TimeStretch",
+    "presets",
     "torch_audiomentations",
 ]

@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="logmel",
         help="front end on the device (default: logmel)",
     )
+    p.add_argument(
+        "--augment",
+        choices=("none", "light", "standard"),
+        default="none",
+        help="augmentation on the device, seeded by --seed (sonix.augment.presets): light = gain, "
+        "polarity, shift; standard = those plus colored noise and a random filter (default: none)",
+    )
     p.add_argument("--n-mels", type=int, default=64, help="mel bands (default: 64)")
     p.add_argument("--n-fft", type=int, default=512, help="FFT size (default: 512)")
     p.add_argument(
@@ -119,6 +126,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import torch
 
+    from ..augment import presets
     from ..data import AudioDataset
     from ..models import build
     from ..models.frontend import make_frontend
@@ -181,11 +189,13 @@ def run(args: argparse.Namespace) -> int:
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=args.lr, total_steps=max(total, 1), pct_start=0.2
         )
+    augment = presets.make(args.augment, seed=args.seed, sample_rate=args.sample_rate)
     result = fit(
         model,
         train,
         val_data=val,
         frontend=frontend,
+        augment=augment,
         optimizer=optimizer,
         scheduler=scheduler,
         batch_size=args.batch_size,
