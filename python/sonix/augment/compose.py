@@ -6,12 +6,13 @@ BitCrush) run as one pass of the fused ``sonix::augment_pointwise`` op.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from .base import Augmentation, AugmentContext, Params, length_mask
+from .base import Augmentation, AugmentContext, Params
 from .pointwise import PointwiseAugmentation, Stage, run_stages
 from .random import Draws, default_stream
 
@@ -48,15 +49,21 @@ class _Container(Augmentation):
     def _child_prefix(self, ctx: AugmentContext, i: int) -> str:
         return (ctx.prefix + type(self).__name__ + "/" if ctx.prefix else "") + f"{i}."
 
-    def _run_child(
-        self, t: Augmentation, i: int, x: torch.Tensor, ctx: AugmentContext, active
-    ) -> torch.Tensor:
+    @contextlib.contextmanager
+    def _child(self, ctx: AugmentContext, i: int, active: torch.Tensor):
+        """ctx as child i sees it: its log prefix, and the examples it may augment."""
         saved = ctx.prefix, ctx.active
         ctx.prefix, ctx.active = self._child_prefix(ctx, i), active
         try:
-            return t.run(x, ctx)
+            yield ctx
         finally:
             ctx.prefix, ctx.active = saved
+
+    def _run_child(
+        self, t: Augmentation, i: int, x: torch.Tensor, ctx: AugmentContext, active
+    ) -> torch.Tensor:
+        with self._child(ctx, i, active):
+            return t.run(x, ctx)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -89,9 +96,7 @@ class Compose(_Container):
         return {"order": order[0, 0].argsort()}
 
     def apply(self, x: torch.Tensor, params: Params, ctx: AugmentContext) -> torch.Tensor:
-        active = params["applied"][:, 0]
-        if ctx.active is not None:
-            active = active & ctx.active
+        active = params["applied"][:, 0]  # already ANDed with ctx.active when drawn
         order = params["order"].tolist() if "order" in params else range(len(self.transforms))
         group: list[Stage] = []
         for i in order:
@@ -99,12 +104,8 @@ class Compose(_Container):
             if isinstance(t, PointwiseAugmentation):
                 if t.data_dependent and group:
                     x, group = run_stages(x, group), []
-                saved = ctx.prefix, ctx.active
-                ctx.prefix, ctx.active = self._child_prefix(ctx, i), active
-                try:
+                with self._child(ctx, i, active):
                     group.extend(t.stages(x, t.prepare(x, ctx), ctx))
-                finally:
-                    ctx.prefix, ctx.active = saved
                 continue
             if group:
                 x, group = run_stages(x, group), []
@@ -142,9 +143,7 @@ class OneOf(_Container):
         return {"choice": choice.clamp_max(len(self.transforms) - 1)}
 
     def apply(self, x: torch.Tensor, params: Params, ctx: AugmentContext) -> torch.Tensor:
-        active = params["applied"][:, 0]
-        if ctx.active is not None:
-            active = active & ctx.active
+        active = params["applied"][:, 0]  # already ANDed with ctx.active when drawn
         for i, t in enumerate(self.transforms):
             x = self._run_child(t, i, x, ctx, active & (params["choice"][:, 0] == i))
         return x
@@ -189,12 +188,10 @@ class SomeOf(_Container):
         return {"chosen": rank < count[:, None]}
 
     def apply(self, x: torch.Tensor, params: Params, ctx: AugmentContext) -> torch.Tensor:
-        active = params["applied"][:, 0]
-        if ctx.active is not None:
-            active = active & ctx.active
+        active = params["applied"][:, 0]  # already ANDed with ctx.active when drawn
         for i, t in enumerate(self.transforms):
             x = self._run_child(t, i, x, ctx, active & params["chosen"][:, i])
         return x
 
 
-__all__ = ["Compose", "OneOf", "SomeOf", "length_mask"]
+__all__ = ["Compose", "OneOf", "SomeOf"]
