@@ -124,51 +124,48 @@ at::Tensor keyed_normal_cpu(const at::Tensor& keys, int64_t seed, int64_t step, 
 constexpr int64_t kChainBlock = 512;  // samples per block: the chain runs stage by stage over a block
 
 // Applies the stages to v[0..n) one stage at a time (loops the compiler vectorises, unlike a switch per
-// sample); d (null in the forward) accumulates the derivative. Same results as chain_apply.
+// sample), with the per-stage math of pointwise_math.h; d (null in the forward) accumulates the
+// derivative. Same results as chain_apply.
 template <typename acc_t>
+SONIX_ALWAYS_INLINE acc_t stage_tanh(acc_t x) {
+  if constexpr (std::is_same_v<acc_t, float>) {
+    return sonix::cpu::fast_tanhf(x);
+  } else {
+    return std::tanh(x);
+  }
+}
+
+// v[i] = stage(v[i], d_i) over a block; d_i is d[i] (updated) with kGrad, else a dead local.
+template <bool kGrad, typename acc_t, typename Stage>
+SONIX_ALWAYS_INLINE void stage_block(acc_t* v, acc_t* d, int64_t n, const Stage& stage) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    acc_t di = kGrad ? d[i] : acc_t(1);
+    v[i] = stage(v[i], di);
+    if constexpr (kGrad) d[i] = di;
+  }
+}
+
+template <bool kGrad, typename acc_t>
 SONIX_ALWAYS_INLINE void chain_block(const int64_t* kinds, int64_t n_stages, const acc_t* params, acc_t* v,
                                      acc_t* d, int64_t n) {
   for (int64_t s = 0; s < n_stages; ++s) {
     const acc_t p0 = params[2 * s], p1 = params[2 * s + 1];
     switch (kinds[s]) {
       case kGain:
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) v[i] *= p0;
-        if (d) {
-#pragma omp simd
-          for (int64_t i = 0; i < n; ++i) d[i] *= p0;
-        }
+        stage_block<kGrad>(v, d, n, [p0](acc_t x, acc_t& di) { return gain_stage(p0, x, di); });
         break;
       case kHardClip:
-        if (d) {
-#pragma omp simd
-          for (int64_t i = 0; i < n; ++i) d[i] = (v[i] > p0 || v[i] < -p0) ? acc_t(0) : d[i];
-        }
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) {
-          acc_t w = v[i] > p0 ? p0 : v[i];
-          v[i] = w < -p0 ? -p0 : w;
-        }
+        stage_block<kGrad>(v, d, n, [p0](acc_t x, acc_t& di) { return hard_clip_stage(p0, x, di); });
         break;
       case kTanh:
-        if (p0 == acc_t(0)) break;
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) {
-          acc_t t;
-          if constexpr (std::is_same_v<acc_t, float>) {
-            t = sonix::cpu::fast_tanhf(p0 * v[i]);
-          } else {
-            t = std::tanh(p0 * v[i]);
-          }
-          if (d) d[i] *= p1 * p0 * (acc_t(1) - t * t);
-          v[i] = p1 * t;
-        }
+        if (p0 == acc_t(0)) break;  // identity setting
+        stage_block<kGrad>(v, d, n,
+                           [p0, p1](acc_t x, acc_t& di) { return tanh_stage(p0, p1, stage_tanh(p0 * x), di); });
         break;
       case kQuantize:
-        if (p0 == acc_t(0)) break;
-#pragma omp simd
-        for (int64_t i = 0; i < n; ++i) v[i] = std::nearbyint(v[i] * p0) / p0;
-        if (d) std::fill(d, d + n, acc_t(0));
+        if (p0 == acc_t(0)) break;  // identity setting
+        stage_block<kGrad>(v, d, n, [p0](acc_t x, acc_t& di) { return quantize_stage(p0, x, di); });
         break;
       default:
         break;
@@ -178,11 +175,19 @@ SONIX_ALWAYS_INLINE void chain_block(const int64_t* kinds, int64_t n_stages, con
 
 SONIX_CPU_CLONES void chain_block_f32(const int64_t* kinds, int64_t n_stages, const float* params, float* v, float* d,
                                       int64_t n) {
-  chain_block(kinds, n_stages, params, v, d, n);
+  if (d) {
+    chain_block<true>(kinds, n_stages, params, v, d, n);
+  } else {
+    chain_block<false>(kinds, n_stages, params, v, d, n);
+  }
 }
 
 void chain_block_f64(const int64_t* kinds, int64_t n_stages, const double* params, double* v, double* d, int64_t n) {
-  chain_block(kinds, n_stages, params, v, d, n);
+  if (d) {
+    chain_block<true>(kinds, n_stages, params, v, d, n);
+  } else {
+    chain_block<false>(kinds, n_stages, params, v, d, n);
+  }
 }
 
 // Runs the chain over (rows, time) in blocks; with grad, writes grad * chain'(x) instead of chain(x).

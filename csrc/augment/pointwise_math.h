@@ -28,33 +28,47 @@ struct StageKinds {
   int64_t code[kMaxStages];
 };
 
+// One stage at v: returns its value and multiplies d by its derivative there. The CPU kernel calls
+// these per stage over a block of samples, the CUDA kernel per sample through stage_apply.
+template <typename acc_t>
+SONIX_HD acc_t gain_stage(acc_t p0, acc_t v, acc_t& d) {
+  d *= p0;
+  return v * p0;
+}
+
+template <typename acc_t>
+SONIX_HD acc_t hard_clip_stage(acc_t p0, acc_t v, acc_t& d) {
+  const bool clipped = v > p0 || v < -p0;  // NaN is neither: it passes, as does its derivative
+  d = clipped ? acc_t(0) : d;
+  const acc_t w = v > p0 ? p0 : v;
+  return w < -p0 ? -p0 : w;
+}
+
+// t = tanh(p0 * v), computed by the caller (the CPU kernel uses a vectorisable float tanh).
+template <typename acc_t>
+SONIX_HD acc_t tanh_stage(acc_t p0, acc_t p1, acc_t t, acc_t& d) {
+  d *= p1 * p0 * (acc_t(1) - t * t);
+  return p1 * t;
+}
+
+template <typename acc_t>
+SONIX_HD acc_t quantize_stage(acc_t p0, acc_t v, acc_t& d) {
+  d = acc_t(0);
+  return rint(v * p0) / p0;
+}
+
 // Applies one stage to v and multiplies d by the stage's derivative at v.
 template <typename acc_t>
 SONIX_HD acc_t stage_apply(int64_t kind, acc_t p0, acc_t p1, acc_t v, acc_t& d) {
   switch (kind) {
     case kGain:
-      d *= p0;
-      return v * p0;
+      return gain_stage(p0, v, d);
     case kHardClip:
-      if (v > p0) {
-        d = acc_t(0);
-        return p0;
-      }
-      if (v < -p0) {
-        d = acc_t(0);
-        return -p0;
-      }
-      return v;
-    case kTanh: {
-      if (p0 == acc_t(0)) return v;
-      const acc_t t = tanh(p0 * v);
-      d *= p1 * p0 * (acc_t(1) - t * t);
-      return p1 * t;
-    }
+      return hard_clip_stage(p0, v, d);
+    case kTanh:
+      return p0 == acc_t(0) ? v : tanh_stage(p0, p1, static_cast<acc_t>(tanh(p0 * v)), d);
     case kQuantize:
-      if (p0 == acc_t(0)) return v;
-      d = acc_t(0);
-      return rint(v * p0) / p0;
+      return p0 == acc_t(0) ? v : quantize_stage(p0, v, d);
     default:
       return v;
   }
