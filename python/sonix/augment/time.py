@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from ..functional.resample import resample
+from ..functional.resample import resample_groups
 from .base import Augmentation, AugmentContext, Params, check_range, where_applied
 from .random import Draws
 from .vocoder import compute_dtype, sinc_interpolate, time_stretch_rows
@@ -435,9 +435,8 @@ class SpeedPerturb(Augmentation):
     ceil(n * sample_rate / round(sample_rate * factor)) samples long (torchaudio's
     SpeedPerturbation). Needs sample_rate.
 
-    Resampling by :func:`sonix.functional.resample` (default quality), one batched call per distinct
-    factor in the batch (a loop over the factors, not the examples: a per-example-rate call is far
-    slower). keep_length=False (default) returns the batch padded to the longest result and sets
+    Resampling by :func:`sonix.functional.resample.resample_groups` (default quality), one batched
+    call per distinct factor in the batch (a loop over the factors, not the examples). keep_length=False (default) returns the batch padded to the longest result and sets
     lengths; True crops or zero-pads back to the input's time axis (lengths, when given, become
     min(new length, time)). Rows not applied, and factor 1, are unchanged. Modes per_example and
     per_batch. Differentiable.
@@ -492,11 +491,9 @@ class SpeedPerturb(Augmentation):
         on = params["applied"][:, 0] & (orig != sr)
         new_len = torch.where(on, -(-(n * sr) // orig), n)
         out_time = t if self.keep_length else int(new_len.max())
-        y = _fit_time(x, out_time)
-        for rate in torch.unique(orig[on]).tolist():  # the distinct factors, not the examples
-            sel = (on & (orig == rate)).nonzero()[:, 0]
-            ys = resample(x.index_select(0, sel), int(rate), sr)
-            y = y.index_copy(0, sel, _fit_time(ys, out_time))
+        # One resampling call per distinct factor, not per example; rows not applied stay at sr.
+        rates = torch.where(on, orig, torch.full_like(orig, sr)).cpu().repeat_interleave(c)
+        y = resample_groups(x.reshape(b * c, t), rates, sr, out_time).reshape(b, c, out_time)
         if ctx.lengths is not None or not self.keep_length:
             ctx.lengths = new_len.clamp_max(out_time)
         return y

@@ -206,9 +206,7 @@ def _resample_per_example(waveform: torch.Tensor, orig_freq, new: int, filt: Sin
     distinct = host.unique().tolist()
     rows = waveform.reshape(-1, n)
     if len(distinct) <= _MAX_GROUPS:
-        y = _resample_groups(
-            rows, host.repeat_interleave(per), distinct, new, filt, int(lengths.max())
-        )
+        y = resample_groups(rows, host.repeat_interleave(per), new, int(lengths.max()), filt)
         return y.reshape(shape[:-1] + y.shape[-1:]), lengths.to(waveform.device)
     left = max(filt.half_width(int(r), new) for r in distinct)
     row_rates = rates.to(waveform.device).repeat_interleave(per)
@@ -233,18 +231,20 @@ def _resample_per_example(waveform: torch.Tensor, orig_freq, new: int, filt: Sin
 _MAX_GROUPS = 8
 
 
-def _resample_groups(
+def resample_groups(
     rows: torch.Tensor,
     row_rates: torch.Tensor,
-    distinct: list[int],
     new: int,
-    filt: SincFilter,
     width: int,
+    filt: SincFilter | None = None,
 ) -> torch.Tensor:
-    """(rows, width): each group of rows with one source rate resampled by its plan (exactly what a
-    call of :func:`resample` per example gives), zero-padded to width, in the input dtype."""
+    """(rows, width): each group of rows (rows, time) sharing a source rate in ``row_rates``
+    ((rows,) int64 on the CPU) resampled to ``new`` by its cached plan (exactly what a call of
+    :func:`resample` per row gives; rows already at ``new`` are kept), cropped or zero-padded to
+    width, in the input dtype. ``filt``: default, the "default" preset. One call per distinct rate."""
+    filt = PRESETS["default"] if filt is None else filt
     out = rows.new_zeros(rows.shape[0], width)
-    for rate in distinct:
+    for rate in row_rates.unique().tolist():
         idx = (row_rates == rate).nonzero()[:, 0].to(rows.device)
         part = rows.index_select(0, idx)
         y = part if rate == new else apply_plan(plan(int(rate), new, filt), part)
