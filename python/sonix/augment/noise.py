@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import torch
 
+from .._dtypes import compute_dtype
 from ..functional.convolve import fftconvolve
 from ..ops import augment as _aug  # noqa: F401  (fake kernels of the keyed ops)
 from .base import Augmentation, AugmentContext, Params, check_range, length_mask, where_applied
@@ -20,10 +21,6 @@ _ops = torch.ops.sonix
 
 _NOISE_STREAM = NOISE_STREAM_BIT | 0x4E5  # the stream of noise drawn from a logged key
 _KEY_STREAM_FLIP = 0x4000  # the key draw's stream: apart from the transform's parameter stream
-
-
-def _acc(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
 
 
 def draw_noise_keys(d: Draws, per_channel: bool) -> torch.Tensor:
@@ -198,7 +195,7 @@ class AddColoredNoise(Augmentation):
         return on_applied_examples(x, params, ctx.lengths, self._add)
 
     def _add(self, x: torch.Tensor, params: Params, lengths: torch.Tensor | None) -> torch.Tensor:
-        acc = _acc(x.dtype)
+        acc = compute_dtype(x.dtype)
         t = x.shape[-1]
         spectrum = white_spectrum(params["noise_key"], t, acc)  # (batch, 1 or channels, t // 2 + 1)
         k = torch.arange(spectrum.shape[-1], device=x.device, dtype=acc)
@@ -305,7 +302,7 @@ class AddBackgroundNoise(Augmentation):
         return flat.index_select(0, pos.reshape(-1)).reshape(pos.shape)
 
     def _add(self, x: torch.Tensor, params: Params, lengths: torch.Tensor | None) -> torch.Tensor:
-        acc = _acc(x.dtype)
+        acc = compute_dtype(x.dtype)
         noise = self._noise(params, x.shape[1], x.shape[-1]).to(acc)
         if lengths is not None:
             noise = noise * length_mask(lengths, x.shape[-1]).to(acc)

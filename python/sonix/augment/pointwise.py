@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from .._dtypes import compute_dtype
 from ..ops import augment as _aug
 from .base import Augmentation, AugmentContext, Params, check_range, identity_where_not, length_mask
 from .random import Draws
@@ -90,7 +91,7 @@ def _abs_percentile(
     interpolation) is then the value itself when it is repeated, else the smallest value above it.
     """
     b, c, t = x.shape
-    dt = torch.float64 if x.dtype == torch.float64 else torch.float32
+    dt = compute_dtype(x.dtype)
     a = x.detach().abs().to(dt)
     if lengths is not None:
         a = a.masked_fill(~length_mask(lengths, t), float("inf"))

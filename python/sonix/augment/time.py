@@ -13,10 +13,11 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from .._dtypes import compute_dtype
 from ..functional.resample import resample_groups
 from .base import Augmentation, AugmentContext, Params, check_range, where_applied
 from .random import Draws
-from .vocoder import compute_dtype, sinc_interpolate, time_stretch_rows
+from .vocoder import sinc_interpolate, time_stretch_rows
 
 _SHIFT_UNITS = ("fraction", "samples", "seconds")
 _PAD_WHERE = ("end", "start", "random")

@@ -29,11 +29,6 @@ _PHASES = 8  # polyphase split of the Farrow filter bank (one GEMM over windows 
 _CHUNK_ELEMENTS = 1 << 18  # spectrum values per vocoder synthesis chunk (rows x steps x freq)
 
 
-def compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    """float64 stays float64; float32 and half precision compute in float32."""
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
 @functools.lru_cache(maxsize=8)
 def _fit_matrix(degree: int, nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Chebyshev nodes f in (0, 1) and the (degree + 1, nodes) least-squares projector onto

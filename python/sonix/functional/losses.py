@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .._dtypes import compute_dtype
 from ..ops._checks import check_audio, check_positive_int, check_same_device
 from .filterbanks import mel_filterbank
 from .spectral import mel_spectrogram
@@ -52,14 +53,10 @@ def _check_pair(input: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor
     )
 
 
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
 def _stft_window(
     window: str | torch.Tensor, win_length: int, n_fft: int, like: torch.Tensor
 ) -> torch.Tensor:
-    dtype = _compute_dtype(like.dtype)
+    dtype = compute_dtype(like.dtype)
     if isinstance(window, str):
         if window not in _WINDOWS:
             raise ValueError(
@@ -231,7 +228,7 @@ def multi_scale_mel_loss(
         raise ValueError(f"sonix: clamp_eps must be a positive number, got {clamp_eps!r}")
     x, y = _check_pair(input, target)
     rows = x.shape[0]
-    dtype = _compute_dtype(x.dtype)
+    dtype = compute_dtype(x.dtype)
     both = torch.cat([x, y]).to(
         dtype
     )  # half precision: mel in float32, not rounded to the input dtype

@@ -12,6 +12,7 @@ import math
 
 import torch
 
+from .._dtypes import compute_dtype
 from ..ops._checks import check_audio
 from ..ops.filters import lfilter as _lfilter
 from .filter_design import biquad_coeffs
@@ -21,7 +22,7 @@ _CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
 
 def k_weighting(x: torch.Tensor, sample_rate: float) -> torch.Tensor:
     """BS.1770 K-weighting filter of x (..., time) at any sample rate; float32 or float64 compute."""
-    dt = torch.float64 if x.dtype == torch.float64 else torch.float32
+    dt = compute_dtype(x.dtype)
     b1, a1 = biquad_coeffs("highshelf", sample_rate, 1500.0, 1 / math.sqrt(2), 4.0, device=x.device)
     b2, a2 = biquad_coeffs("highpass", sample_rate, 38.0, 0.5, device=x.device)
     y, _ = _lfilter(x.to(dt), a1.to(dt), b1.to(dt))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from .._dtypes import compute_dtype
 from ..ops import resample as _rs  # noqa: F401  (fake kernels and autograd)
 from ..ops._checks import check_audio
 from ..reference.resample import KAISER_BETA_TORCHAUDIO, SincFilter, tap_table
@@ -111,10 +112,6 @@ def plan(orig_freq: int, new_freq: int, filt: SincFilter) -> Plan:
     return Plan(orig, up, filt, left, taps)
 
 
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype == torch.float64 else torch.float32
-
-
 def apply_plan(p: Plan, rows: torch.Tensor, taps: torch.Tensor | None = None) -> torch.Tensor:
     """Resamples (rows, time) by a plan; ``taps``: the plan's table already on the device/dtype."""
     n = rows.shape[-1]
@@ -135,7 +132,7 @@ def apply_plan(p: Plan, rows: torch.Tensor, taps: torch.Tensor | None = None) ->
             out_len,
         )
     if taps is None:
-        taps = p.taps.to(device=rows.device, dtype=_compute_dtype(rows.dtype))
+        taps = p.taps.to(device=rows.device, dtype=compute_dtype(rows.dtype))
     return _ops.resample_poly(rows, taps, p.orig, p.up, p.left, 0, 0, out_len)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 
+from .._dtypes import compute_dtype
 from ..ops import spectral as _sp
 from ..ops._checks import check_audio, check_positive_int, check_same_device
 from .db import apply_top_db
@@ -17,10 +18,6 @@ from .filterbanks import create_dct, melscale_fbanks
 _ops = torch.ops.sonix
 
 _PAD_MODES = ("reflect", "constant", "replicate", "circular")
-
-
-def _compute_dtype(dtype: torch.dtype) -> torch.dtype:
-    return torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
 
 
 def _frame_args(n_fft: int, hop_length: int | None, win_length: int | None, default_hop) -> tuple[int, int, int]:
@@ -47,7 +44,7 @@ def prepare_window(
 ) -> torch.Tensor:
     """An n_fft-long window in the compute dtype on ``like``'s device: a window of win_length samples
     (ones when None) zero-padded on both sides as torch.stft does, times ``scale``."""
-    dtype = _compute_dtype(like.dtype)
+    dtype = compute_dtype(like.dtype)
     if window is None:
         window = torch.ones(win_length, dtype=dtype, device=like.device)
     else:
@@ -263,7 +260,7 @@ def mel_spectrogram(
             sample_rate,
             norm,
             mel_scale,
-            dtype=_compute_dtype(waveform.dtype) if isinstance(waveform, torch.Tensor) else torch.float32,
+            dtype=compute_dtype(waveform.dtype) if isinstance(waveform, torch.Tensor) else torch.float32,
             device=waveform.device if isinstance(waveform, torch.Tensor) else None,
         )
     y = _fused(waveform, n_fft, hop_length, win_length, window, center, pad_mode, power, normalized, mel_fb, log)
@@ -306,5 +303,5 @@ def mfcc(
     else:
         log = _sp.LogSpec.db(10.0, 1e-10, 1.0)
     db_mel = mel_spectrogram(waveform, sample_rate, log=log, top_db=top_db, **mel_kwargs)
-    dct = create_dct(n_mfcc, n_mels, dct_norm, dtype=_compute_dtype(db_mel.dtype), device=db_mel.device)
+    dct = create_dct(n_mfcc, n_mels, dct_norm, dtype=compute_dtype(db_mel.dtype), device=db_mel.device)
     return mfcc_from_db(db_mel, dct, lifter)

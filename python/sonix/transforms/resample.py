@@ -15,9 +15,9 @@ import math
 import torch
 from torch import Tensor
 
+from .._dtypes import compute_dtype
 from ..functional.resample import (
     Plan,
-    _compute_dtype,
     _rate,
     apply_plan,
     plan,
@@ -88,7 +88,7 @@ class Resample(torch.nn.Module):
         rows = waveform.reshape(-1, shape[-1])
         taps = None
         if self.kernel is not None:
-            taps = self.kernel.to(device=rows.device, dtype=_compute_dtype(rows.dtype))
+            taps = self.kernel.to(device=rows.device, dtype=compute_dtype(rows.dtype))
         y = apply_plan(self._plan, rows, taps)
         return y.reshape(shape[:-1] + y.shape[-1:])
 
@@ -138,7 +138,7 @@ class StreamingResampler:
         p, buf = self._plan, self._buf
         assert buf is not None
         if self._taps is None or self._taps.device != buf.device:
-            self._taps = p.taps.to(device=buf.device, dtype=_compute_dtype(buf.dtype))
+            self._taps = p.taps.to(device=buf.device, dtype=compute_dtype(buf.dtype))
         count = max(end - self._n_out, 0)
         y = torch.ops.sonix.resample_poly(
             buf, self._taps, p.orig, p.up, p.left, self._buf_start, self._n_out, count
