@@ -53,7 +53,7 @@ SONIX_CPU_CLONES void normal_row_float(const DrawKey& dk, int64_t count, float* 
   for (int64_t b0 = 0; b0 < blocks; b0 += kChunk) {
     const int64_t nb = std::min(kChunk, blocks - b0);
     // Philox over the chunk's blocks in structure-of-arrays form (rounds outside, blocks inside), so
-    // the 32x32 -> 64-bit products vectorise; the same rounds as philox4x32_10.
+    // the 32x32 -> 64-bit products vectorise: philox4x32_10's rounds, lane by lane.
     for (int64_t i = 0; i < kChunk; ++i) {
       c0[i] = static_cast<uint32_t>(b0 + i);
       c1[i] = dk.c1;
@@ -63,16 +63,7 @@ SONIX_CPU_CLONES void normal_row_float(const DrawKey& dk, int64_t count, float* 
     uint32_t k0 = dk.k0, k1 = dk.k1;
     for (int round = 0; round < 10; ++round) {
 #pragma omp simd
-      for (int64_t i = 0; i < kChunk; ++i) {
-        const uint64_t p0 = static_cast<uint64_t>(kPhiloxM0) * c0[i];
-        const uint64_t p1 = static_cast<uint64_t>(kPhiloxM1) * c2[i];
-        const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1[i] ^ k0;
-        const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3[i] ^ k1;
-        c0[i] = n0;
-        c1[i] = static_cast<uint32_t>(p1);
-        c2[i] = n2;
-        c3[i] = static_cast<uint32_t>(p0);
-      }
+      for (int64_t i = 0; i < kChunk; ++i) philox_round(c0[i], c1[i], c2[i], c3[i], k0, k1);
       k0 += kPhiloxW0;
       k1 += kPhiloxW1;
     }
