@@ -31,22 +31,21 @@ __global__ void keyed_normal_kernel(const int64_t* __restrict__ keys, int64_t ro
   for (int64_t i = thread_index(); i < rows * blocks; i += thread_stride()) {
     const int64_t r = i / blocks, b = i % blocks;
     const DrawKey dk = sonix::augment::make_draw_key(seed, step, stream_id, keys[r]);
-    acc_t rad, s, c;
+    acc_t n0, n1;
     if constexpr (sizeof(acc_t) == 4) {
       const sonix::augment::Philox4 w =
           sonix::augment::philox4x32_10(static_cast<uint32_t>(b), dk.c1, dk.c2, dk.c3, dk.k0, dk.k1);
-      float one_minus_u, angle;
+      float one_minus_u, angle, s, c;
       sonix::augment::normal_pair_inputs_f32(w, one_minus_u, angle);
-      rad = sqrtf(-2.0f * logf(one_minus_u));
+      const float rad = sqrtf(-2.0f * logf(one_minus_u));
       sincosf(angle, &s, &c);
+      n0 = rad * c;
+      n1 = rad * s;
     } else {
-      double u0, u1;
-      sonix::augment::uniform_pair(dk, static_cast<uint32_t>(b), u0, u1);
-      rad = sqrt(-2.0 * log(1.0 - u0));
-      sincos(6.283185307179586 * u1, &s, &c);
+      sonix::augment::normal_pair_f64(dk, static_cast<uint32_t>(b), n0, n1);
     }
-    out[r * count + 2 * b] = narrow_to<out_t>(rad * c);
-    if (2 * b + 1 < count) out[r * count + 2 * b + 1] = narrow_to<out_t>(rad * s);
+    out[r * count + 2 * b] = narrow_to<out_t>(n0);
+    if (2 * b + 1 < count) out[r * count + 2 * b + 1] = narrow_to<out_t>(n1);
   }
 }
 

@@ -84,14 +84,15 @@ SONIX_HD void normal_pair_inputs_f32(const Philox4& r, float& one_minus_u, float
   angle = static_cast<float>(static_cast<int32_t>(r.v[2] >> 8)) * (6.28318530717958648f * kU24);
 }
 
-// float64 normal number `slot` of a row: Box-Muller over the 53-bit uniform pair of block slot / 2
-// (even slots the cosine, odd slots the sine).
-SONIX_HD double keyed_normal_f64_at(const DrawKey& k, int64_t slot) {
+// float64 normals 2b and 2b + 1 of a row: the Box-Muller pair (r cos, r sin) over the 53-bit
+// uniform pair of block b.
+SONIX_HD void normal_pair_f64(const DrawKey& k, uint32_t block, double& n0, double& n1) {
   double u0, u1;
-  uniform_pair(k, static_cast<uint32_t>(slot >> 1), u0, u1);
+  uniform_pair(k, block, u0, u1);
   const double r = sqrt(-2.0 * log(1.0 - u0));  // 1 - u0 in (0, 1]: the log is finite
   const double angle = 6.283185307179586 * u1;
-  return (slot & 1) ? r * sin(angle) : r * cos(angle);
+  n0 = r * cos(angle);
+  n1 = r * sin(angle);
 }
 
 }  // namespace sonix::augment
