@@ -88,8 +88,7 @@ SONIX_CPU_CLONES void normal_row_float(const DrawKey& dk, int64_t count, float* 
 
 at::Tensor keyed_normal_cpu(const at::Tensor& keys, int64_t seed, int64_t step, int64_t stream, int64_t count,
                             at::ScalarType dtype) {
-  check_row_keys(keys, count);
-  SONIX_CHECK(at::isFloatingType(dtype), "dtype must be a floating-point type, got ", dtype);
+  check_keyed_normal(keys, count, dtype);
   const at::Tensor k = keys.contiguous();
   const int64_t* kp = k.const_data_ptr<int64_t>();
   if (dtype == at::kDouble) {
@@ -253,8 +252,7 @@ at::Tensor augment_pointwise_cpu(const at::Tensor& input, const at::Tensor& para
 
 at::Tensor augment_pointwise_backward_cpu(const at::Tensor& grad, const at::Tensor& input, const at::Tensor& params,
                                           at::IntArrayRef kinds) {
-  SONIX_CHECK(grad.sizes() == input.sizes(), "grad must have the shape of input ", input.sizes(), ", got ",
-              grad.sizes());
+  check_chain_grad(grad, input);
   return chain_cpu(input, params, kinds, &grad);
 }
 

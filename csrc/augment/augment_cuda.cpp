@@ -27,8 +27,7 @@ at::Tensor keyed_uniform_cuda(const at::Tensor& keys, int64_t seed, int64_t step
 
 at::Tensor keyed_normal_cuda(const at::Tensor& keys, int64_t seed, int64_t step, int64_t stream_id, int64_t count,
                              at::ScalarType dtype) {
-  check_row_keys(keys, count);
-  SONIX_CHECK(at::isFloatingType(dtype), "dtype must be a floating-point type, got ", dtype);
+  check_keyed_normal(keys, count, dtype);
   c10::cuda::CUDAGuard guard(keys.device());
   const at::Tensor k = keys.contiguous();
   at::Tensor out = at::empty({k.size(0), count}, k.options().dtype(dtype));
@@ -67,9 +66,7 @@ at::Tensor augment_pointwise_cuda(const at::Tensor& input, const at::Tensor& par
 
 at::Tensor augment_pointwise_backward_cuda(const at::Tensor& grad, const at::Tensor& input, const at::Tensor& params,
                                            at::IntArrayRef kinds) {
-  SONIX_CHECK(grad.sizes() == input.sizes(), "grad must have the shape of input ", input.sizes(), ", got ",
-              grad.sizes());
-  check_same_device(grad, "grad", input, "input");
+  check_chain_grad(grad, input);
   return chain_cuda(input, params, kinds, &grad);
 }
 
